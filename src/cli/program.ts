@@ -1,0 +1,181 @@
+import { Command, InvalidArgumentError } from 'commander'
+import { ConfigError, loadConfig } from '../config.js'
+import { closeDb, createRepositories, openDb, runMigrations } from '../db/index.js'
+import type { Token } from '../db/models.js'
+import { DomainError } from '../services/errors.js'
+import { createServices, type Services } from '../services/index.js'
+import { knownScopes } from '../services/scopes.js'
+
+/**
+ * Admin commands over the database file the server uses (DATABASE_PATH, or --database). They
+ * go through the same services as the API, so the same rules hold.
+ */
+
+interface GlobalOptions {
+  database?: string
+}
+
+async function withServices<T>(command: Command, run: (services: Services) => Promise<T>): Promise<T> {
+  const config = loadConfig()
+  const { database } = command.optsWithGlobals<GlobalOptions>()
+  const db = openDb({ path: database ?? config.databasePath, synchronous: config.databaseSynchronous })
+  try {
+    runMigrations(db)
+    return await run(createServices(createRepositories(db), { config }))
+  } finally {
+    closeDb(db)
+  }
+}
+
+function nonNegativeInteger(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number ≥ 0')
+  return Number(value)
+}
+
+function scopeList(value: string): string[] {
+  return value
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean)
+}
+
+function print(json: boolean, data: unknown, text: string) {
+  process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`)
+}
+
+function tokenSummary(token: Token) {
+  return {
+    id: token.id,
+    org: token.orgSlug,
+    name: token.name,
+    prefix: `${token.tokenPrefix}…`,
+    scopes: token.scopes,
+    maxQuota: token.maxQuota,
+    createdAt: new Date(token.createdAt).toISOString(),
+    lastUsedAt: token.lastUsedAt === null ? null : new Date(token.lastUsedAt).toISOString(),
+    revokedAt: token.revokedAt === null ? null : new Date(token.revokedAt).toISOString(),
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('socket-repos-server')
+    .description('Self-hosted Socket Repos & Repo Labels API: server and admin commands')
+    .option('--database <path>', 'SQLite database file (default: DATABASE_PATH, or ./data/socket-repos.db)')
+    .showHelpAfterError()
+
+  program
+    .command('serve')
+    .description('Start the HTTP server (configured from the environment; see README)')
+    .action(async () => {
+      const { startServer, exitOnStartupError } = await import('../server.js')
+      await startServer().catch(exitOnStartupError)
+    })
+
+  const orgs = program.command('orgs').description('Manage organizations')
+  orgs
+    .command('create')
+    .description('Create an organization')
+    .argument('<slug>', 'org slug used in API paths (ASCII letters, digits, ".", "-", "_")')
+    .option('--name <name>', 'display name (default: the slug)')
+    .option('--plan <plan>', 'plan reported by GET /v0/organizations', 'enterprise')
+    .option('--json', 'print JSON')
+    .action(async function (this: Command, slug: string, opts: { name?: string; plan: string; json?: boolean }) {
+      const org = await withServices(this, (s) => s.orgs.create({ slug, name: opts.name ?? slug, plan: opts.plan }))
+      print(Boolean(opts.json), org, `created org ${org.slug} (id ${org.id})`)
+    })
+  orgs
+    .command('list')
+    .description('List organizations')
+    .option('--json', 'print JSON')
+    .action(async function (this: Command, opts: { json?: boolean }) {
+      const list = await withServices(this, (s) => s.orgs.list())
+      print(
+        Boolean(opts.json),
+        list,
+        list.length === 0
+          ? 'no organizations'
+          : list.map((o) => `${o.id}\t${o.slug}\t${o.name ?? ''}\t${o.plan}`).join('\n'),
+      )
+    })
+  orgs
+    .command('delete')
+    .description('Delete an organization with all its tokens, repos and labels')
+    .argument('<slug>', 'org slug')
+    .action(async function (this: Command, slug: string) {
+      await withServices(this, (s) => s.orgs.delete(slug))
+      print(false, null, `deleted org ${slug}`)
+    })
+
+  const tokens = program.command('tokens').description('Manage org API tokens')
+  tokens
+    .command('create')
+    .description('Create an API token; its value is printed once and stored only as a hash')
+    .requiredOption('--org <slug>', 'organization the token belongs to')
+    .option('--name <name>', 'a label for the token', '')
+    .option('--scopes <list>', `comma-separated scopes (${knownScopes.join(', ')})`, scopeList)
+    .option('--max-quota <units>', 'units per quota window (default: QUOTA_DEFAULT_MAX)', nonNegativeInteger)
+    .option('--token <value>', 'use this value instead of a generated one (at least 16 characters)')
+    .option('--json', 'print JSON')
+    .action(async function (
+      this: Command,
+      opts: { org: string; name: string; scopes?: string[]; maxQuota?: number; token?: string; json?: boolean },
+    ) {
+      const { token, secret } = await withServices(this, (s) =>
+        s.tokens.issue({
+          orgSlug: opts.org,
+          name: opts.name,
+          ...(opts.scopes ? { scopes: opts.scopes } : {}),
+          ...(opts.maxQuota === undefined ? {} : { maxQuota: opts.maxQuota }),
+          ...(opts.token === undefined ? {} : { token: opts.token }),
+        }),
+      )
+      print(
+        Boolean(opts.json),
+        { ...tokenSummary(token), token: secret },
+        `${secret}\n(token id ${token.id} for org ${token.orgSlug}, scopes ${token.scopes.join(' ')}; shown only now)`,
+      )
+    })
+  tokens
+    .command('list')
+    .description('List tokens (never their values)')
+    .option('--org <slug>', 'only this organization')
+    .option('--json', 'print JSON')
+    .action(async function (this: Command, opts: { org?: string; json?: boolean }) {
+      const list = (await withServices(this, (s) => s.tokens.list(opts.org))).map(tokenSummary)
+      print(
+        Boolean(opts.json),
+        list,
+        list.length === 0
+          ? 'no tokens'
+          : list
+              .map(
+                (t) =>
+                  `${t.id}\t${t.org}\t${t.prefix}\t${t.scopes.join(' ')}\t${t.maxQuota}\t${t.revokedAt ? 'revoked' : 'active'}\t${t.name}`,
+              )
+              .join('\n'),
+      )
+    })
+  tokens
+    .command('revoke')
+    .description('Revoke a token by id; a running server stops accepting it within AUTH_CACHE_TTL_MS')
+    .argument('<id>', 'token id (see tokens list)')
+    .action(async function (this: Command, id: string) {
+      await withServices(this, (s) => s.tokens.revoke(id))
+      print(false, null, `revoked token ${id}`)
+    })
+
+  return program
+}
+
+export async function runCli(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv)
+  } catch (error) {
+    if (error instanceof DomainError || error instanceof ConfigError) {
+      process.stderr.write(`error: ${error.message}\n`)
+      process.exitCode = 1
+      return
+    }
+    throw error
+  }
+}

@@ -1,0 +1,118 @@
+import { z } from 'zod'
+
+/**
+ * Environment → frozen, typed configuration. This module is the only reader of `process.env`:
+ * everything else receives a `Config` (or the pieces of it it needs).
+ */
+
+const booleanFromEnv = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], {
+    error: 'must be one of true, false, 1, 0, yes, no',
+  })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes')
+
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max)
+
+const slugPattern = /^[A-Za-z0-9._-]{1,100}$/
+
+const envSchema = z.object({
+  PORT: integer(0, 65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_PATH: z.string().min(1).default('./data/socket-repos.db'),
+  /** SQLite `synchronous` level in WAL mode: NORMAL survives a process crash, FULL also survives power loss. */
+  DATABASE_SYNCHRONOUS: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Largest accepted request body, in bytes. */
+  BODY_LIMIT: integer(1024, 100 * 1024 * 1024).default(1024 * 1024),
+  /** Base of `html_url` on repos: `<base>/dashboard/org/<org>/repo/<slug>`. */
+  DASHBOARD_BASE_URL: z.url().default('https://socket.dev'),
+  /** Units a new token may spend per window, unless the token is created with its own. */
+  QUOTA_DEFAULT_MAX: integer(0).default(1000),
+  /** Length of a token's quota window, in seconds. */
+  QUOTA_WINDOW_SECONDS: integer(1).default(3600),
+  /** How long a verified token stays cached in memory; bounds how late a revocation from another process is seen. */
+  AUTH_CACHE_TTL_MS: integer(0, 3_600_000).default(5000),
+  BOOTSTRAP: booleanFromEnv.default(true),
+  BOOTSTRAP_ORG_SLUG: z
+    .string()
+    .regex(slugPattern, 'must be 1-100 ASCII letters, digits, ".", "-" or "_"')
+    .default('my-org'),
+  BOOTSTRAP_ORG_NAME: z.string().min(1).max(200).optional(),
+  BOOTSTRAP_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .max(512)
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+    .optional(),
+})
+
+export interface Config {
+  readonly port: number
+  readonly host: string
+  readonly databasePath: string
+  readonly databaseSynchronous: 'NORMAL' | 'FULL'
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  readonly bodyLimit: number
+  readonly dashboardBaseUrl: string
+  readonly quota: {
+    readonly defaultMax: number
+    readonly windowSeconds: number
+  }
+  readonly authCacheTtlMs: number
+  readonly bootstrap: {
+    readonly enabled: boolean
+    readonly orgSlug: string
+    readonly orgName: string | undefined
+    readonly token: string | undefined
+  }
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/** Parses `env` (default: `process.env`); throws a `ConfigError` naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // An empty variable (`FOO=`) means "not set", as in most twelve-factor tools.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
+  const parsed = envSchema.safeParse(present)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '')
+      return `  ${key}=${JSON.stringify(env[key] ?? '')}: ${issue.message}`
+    })
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
+  }
+  const e = parsed.data
+  return deepFreeze({
+    port: e.PORT,
+    host: e.HOST,
+    databasePath: e.DATABASE_PATH,
+    databaseSynchronous: e.DATABASE_SYNCHRONOUS,
+    logLevel: e.LOG_LEVEL,
+    bodyLimit: e.BODY_LIMIT,
+    dashboardBaseUrl: e.DASHBOARD_BASE_URL.replace(/\/+$/, ''),
+    quota: { defaultMax: e.QUOTA_DEFAULT_MAX, windowSeconds: e.QUOTA_WINDOW_SECONDS },
+    authCacheTtlMs: e.AUTH_CACHE_TTL_MS,
+    bootstrap: {
+      enabled: e.BOOTSTRAP,
+      orgSlug: e.BOOTSTRAP_ORG_SLUG,
+      orgName: e.BOOTSTRAP_ORG_NAME,
+      token: e.BOOTSTRAP_TOKEN,
+    },
+  })
+}
+
+/** A config for tests and in-process use: defaults, an in-memory database, then `overrides`. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  const base = loadConfig({ DATABASE_PATH: ':memory:', LOG_LEVEL: 'silent', BOOTSTRAP: 'false' })
+  return deepFreeze({ ...base, ...overrides })
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner)
+    Object.freeze(value)
+  }
+  return value
+}

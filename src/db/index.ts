@@ -1,0 +1,21 @@
+import type { Db } from './client.js'
+import { createLabelRepository } from './repositories/label-repository.js'
+import { createOrgRepository } from './repositories/org-repository.js'
+import { createRepoRepository } from './repositories/repo-repository.js'
+import { createTokenRepository } from './repositories/token-repository.js'
+
+export { closeDb, type Db, openDb } from './client.js'
+export { runMigrations } from './migrate.js'
+export type * from './models.js'
+
+/** Every repository over one database; services receive the ones they need. */
+export function createRepositories(db: Db) {
+  return {
+    orgs: createOrgRepository(db),
+    tokens: createTokenRepository(db),
+    repos: createRepoRepository(db),
+    labels: createLabelRepository(db),
+  }
+}
+
+export type Repositories = ReturnType<typeof createRepositories>

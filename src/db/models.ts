@@ -1,0 +1,93 @@
+/**
+ * The plain data the repositories hand to services. Ids are opaque strings outside `db/`;
+ * timestamps are epoch milliseconds.
+ */
+
+export interface Org {
+  id: string
+  slug: string
+  name: string | null
+  image: string | null
+  plan: string
+  createdAt: number
+}
+
+export interface Token {
+  id: string
+  orgId: string
+  orgSlug: string
+  name: string
+  tokenPrefix: string
+  scopes: string[]
+  maxQuota: number
+  quotaUsed: number
+  windowStartedAt: number
+  createdAt: number
+  lastUsedAt: number | null
+  revokedAt: number | null
+}
+
+export interface IntegrationMeta {
+  type?: 'github'
+  value?: {
+    installation_id: string
+    installation_login: string
+    repo_name: string | null
+    repo_id: string | null
+  }
+}
+
+export interface Repo {
+  id: string
+  orgId: string
+  workspace: string
+  slug: string
+  name: string
+  description: string | null
+  homepage: string | null
+  visibility: 'public' | 'private'
+  archived: boolean
+  defaultBranch: string | null
+  headFullScanId: string | null
+  integrationMeta: IntegrationMeta | null
+  createdAt: number
+  updatedAt: number
+}
+
+export type RepoSortKey = 'created_at' | 'updated_at' | 'name'
+
+export const issueRulesPolicyDefaults = ['default', 'low', 'medium', 'high'] as const
+export type IssueRulesPolicyDefault = (typeof issueRulesPolicyDefaults)[number]
+export type IssueAction = 'defer' | 'error' | 'warn' | 'monitor' | 'ignore'
+export type IssueRules = Record<string, { action: IssueAction }>
+
+export interface LabelSettings {
+  issueRules: IssueRules | null
+  issueRulesPolicyDefault: IssueRulesPolicyDefault | null
+  licensePolicy: Record<string, unknown> | null
+  recentlyPublishedThresholdMs: number | null
+}
+
+export const labelSettingKeys = [
+  'issueRules',
+  'issueRulesPolicyDefault',
+  'licensePolicy',
+  'recentlyPublishedThresholdMs',
+] as const satisfies readonly (keyof LabelSettings)[]
+export type LabelSettingKey = (typeof labelSettingKeys)[number]
+
+export interface Label {
+  id: string
+  orgId: string
+  name: string
+  /** Ids of the associated repos, ascending. */
+  repositoryIds: string[]
+  settings: LabelSettings
+  createdAt: number
+  updatedAt: number
+}
+
+export interface Page<T> {
+  items: T[]
+  hasMore: boolean
+}

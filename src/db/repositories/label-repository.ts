@@ -1,0 +1,239 @@
+import { and, asc, eq, inArray } from 'drizzle-orm'
+import type { Db } from '../client.js'
+import { toRowId } from '../ids.js'
+import type { IssueRules, Label, LabelSettingKey, LabelSettings, Page } from '../models.js'
+import { type LabelRow, labels, repoLabels, repos } from '../schema.js'
+
+export type LabelWriteResult = { ok: true; label: Label } | { ok: false; reason: 'not_found' | 'conflict' }
+export type AssociationResult = 'ok' | 'label_not_found' | 'repo_not_found'
+
+export interface NewLabel {
+  orgId: string
+  name: string
+  id?: string
+  settings?: Partial<LabelSettings>
+  createdAt?: number
+}
+
+const settingColumns = {
+  issueRules: 'issueRules',
+  issueRulesPolicyDefault: 'issueRulesPolicyDefault',
+  licensePolicy: 'licensePolicy',
+  recentlyPublishedThresholdMs: 'recentlyPublishedThresholdMs',
+} as const satisfies Record<LabelSettingKey, keyof LabelRow>
+
+function toSettings(row: LabelRow): LabelSettings {
+  return {
+    issueRules: row.issueRules === null ? null : (JSON.parse(row.issueRules) as IssueRules),
+    issueRulesPolicyDefault: row.issueRulesPolicyDefault,
+    licensePolicy: row.licensePolicy === null ? null : (JSON.parse(row.licensePolicy) as Record<string, unknown>),
+    recentlyPublishedThresholdMs: row.recentlyPublishedThresholdMs,
+  }
+}
+
+/** Settings as stored: JSON text for the object-valued keys. */
+function settingsToColumns(settings: Partial<LabelSettings>): Partial<LabelRow> {
+  const columns: Partial<LabelRow> = {}
+  for (const key of Object.keys(settings) as LabelSettingKey[]) {
+    const value = settings[key]
+    if (value === undefined) continue
+    const column = settingColumns[key]
+    if (key === 'issueRules' || key === 'licensePolicy') {
+      ;(columns as Record<string, unknown>)[column] = value === null ? null : JSON.stringify(value)
+    } else {
+      ;(columns as Record<string, unknown>)[column] = value
+    }
+  }
+  return columns
+}
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
+
+/** Resolves a label and a repo of the same org to rowids, or says which of the two is missing. */
+function findPair(
+  tx: Tx,
+  orgId: string,
+  labelId: string,
+  repoId: string,
+): { labelId: number; repoId: number } | Exclude<AssociationResult, 'ok'> {
+  const org = Number(orgId)
+  const label = toRowId(labelId)
+  const repo = toRowId(repoId)
+  const labelFound =
+    label !== undefined &&
+    tx
+      .select({ id: labels.id })
+      .from(labels)
+      .where(and(eq(labels.orgId, org), eq(labels.id, label)))
+      .get()
+  if (!labelFound) return 'label_not_found'
+  const repoFound =
+    repo !== undefined &&
+    tx
+      .select({ id: repos.id })
+      .from(repos)
+      .where(and(eq(repos.orgId, org), eq(repos.id, repo)))
+      .get()
+  if (!repoFound) return 'repo_not_found'
+  return { labelId: label, repoId: repo }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === 'SQLITE_CONSTRAINT_UNIQUE'
+}
+
+export function createLabelRepository(db: Db) {
+  /** The ids of the repos associated with each label, ascending. */
+  function repositoryIdsOf(labelIds: number[]): Map<number, string[]> {
+    const byLabel = new Map<number, string[]>(labelIds.map((id) => [id, []]))
+    if (labelIds.length === 0) return byLabel
+    const rows = db
+      .select({ labelId: repoLabels.labelId, repoId: repoLabels.repoId })
+      .from(repoLabels)
+      .where(inArray(repoLabels.labelId, labelIds))
+      .orderBy(asc(repoLabels.labelId), asc(repoLabels.repoId))
+      .all()
+    for (const row of rows) byLabel.get(row.labelId)?.push(String(row.repoId))
+    return byLabel
+  }
+
+  function toLabel(row: LabelRow, repositoryIds: string[]): Label {
+    return {
+      id: String(row.id),
+      orgId: String(row.orgId),
+      name: row.name,
+      repositoryIds,
+      settings: toSettings(row),
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
+    }
+  }
+
+  function loadRow(orgId: number, labelId: number): LabelRow | undefined {
+    return db
+      .select()
+      .from(labels)
+      .where(and(eq(labels.orgId, orgId), eq(labels.id, labelId)))
+      .get()
+  }
+
+  function load(orgId: number, labelId: number): Label | undefined {
+    const row = loadRow(orgId, labelId)
+    return row ? toLabel(row, repositoryIdsOf([row.id]).get(row.id) ?? []) : undefined
+  }
+
+  return {
+    /** Inserts a label; `conflict` when the org already has a label of that name (ASCII case ignored). */
+    async create(input: NewLabel, now: number): Promise<LabelWriteResult> {
+      const row = db
+        .insert(labels)
+        .values({
+          id: input.id === undefined ? undefined : toRowId(input.id),
+          orgId: Number(input.orgId),
+          name: input.name,
+          ...settingsToColumns(input.settings ?? {}),
+          createdAt: input.createdAt ?? now,
+          updatedAt: input.createdAt ?? now,
+        })
+        .onConflictDoNothing()
+        .returning()
+        .get()
+      return row ? { ok: true, label: toLabel(row, []) } : { ok: false, reason: 'conflict' }
+    },
+
+    async findById(orgId: string, labelId: string): Promise<Label | undefined> {
+      const id = toRowId(labelId)
+      return id === undefined ? undefined : load(Number(orgId), id)
+    },
+
+    /** Labels in creation order (ascending id). */
+    async list(orgId: string, limit: number, offset: number): Promise<Page<Label>> {
+      const rows = db
+        .select()
+        .from(labels)
+        .where(eq(labels.orgId, Number(orgId)))
+        .orderBy(asc(labels.id))
+        .limit(limit + 1)
+        .offset(offset)
+        .all()
+      const page = rows.slice(0, limit)
+      const ids = repositoryIdsOf(page.map((row) => row.id))
+      return { items: page.map((row) => toLabel(row, ids.get(row.id) ?? [])), hasMore: rows.length > limit }
+    },
+
+    async rename(orgId: string, labelId: string, name: string, now: number): Promise<LabelWriteResult> {
+      const id = toRowId(labelId)
+      if (id === undefined) return { ok: false, reason: 'not_found' }
+      try {
+        const changed = db
+          .update(labels)
+          .set({ name, updatedAt: now })
+          .where(and(eq(labels.orgId, Number(orgId)), eq(labels.id, id)))
+          .run().changes
+        if (changed === 0) return { ok: false, reason: 'not_found' }
+      } catch (error) {
+        if (isUniqueViolation(error)) return { ok: false, reason: 'conflict' }
+        throw error
+      }
+      const label = load(Number(orgId), id)
+      return label ? { ok: true, label } : { ok: false, reason: 'not_found' }
+    },
+
+    /** Deletes the label; its associations and settings go with it in the same statement. */
+    async delete(orgId: string, labelId: string): Promise<boolean> {
+      const id = toRowId(labelId)
+      if (id === undefined) return false
+      return (
+        db
+          .delete(labels)
+          .where(and(eq(labels.orgId, Number(orgId)), eq(labels.id, id)))
+          .run().changes > 0
+      )
+    },
+
+    /** Associates a repo of the same org with the label; associating twice is a no-op. */
+    async associate(orgId: string, labelId: string, repoId: string, now: number): Promise<AssociationResult> {
+      return db.transaction((tx) => {
+        const pair = findPair(tx, orgId, labelId, repoId)
+        if (typeof pair === 'string') return pair
+        tx.insert(repoLabels)
+          .values({ ...pair, createdAt: now })
+          .onConflictDoNothing()
+          .run()
+        return 'ok'
+      })
+    },
+
+    /** Removes the association; removing one that does not exist is a no-op. */
+    async disassociate(orgId: string, labelId: string, repoId: string): Promise<AssociationResult> {
+      return db.transaction((tx) => {
+        const pair = findPair(tx, orgId, labelId, repoId)
+        if (typeof pair === 'string') return pair
+        tx.delete(repoLabels)
+          .where(and(eq(repoLabels.labelId, pair.labelId), eq(repoLabels.repoId, pair.repoId)))
+          .run()
+        return 'ok'
+      })
+    },
+
+    /** Writes the given setting keys (null clears one) and leaves the others alone. */
+    async updateSettings(
+      orgId: string,
+      labelId: string,
+      settings: Partial<LabelSettings>,
+      now: number,
+    ): Promise<boolean> {
+      const id = toRowId(labelId)
+      if (id === undefined) return false
+      return (
+        db
+          .update(labels)
+          .set({ ...settingsToColumns(settings), updatedAt: now })
+          .where(and(eq(labels.orgId, Number(orgId)), eq(labels.id, id)))
+          .run().changes > 0
+      )
+    },
+  }
+}
+
+export type LabelRepository = ReturnType<typeof createLabelRepository>

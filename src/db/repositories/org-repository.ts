@@ -1,0 +1,73 @@
+import { asc, count, eq } from 'drizzle-orm'
+import type { Db } from '../client.js'
+import { toRowId } from '../ids.js'
+import type { Org } from '../models.js'
+import { type OrgRow, orgs } from '../schema.js'
+
+export interface NewOrg {
+  slug: string
+  name: string | null
+  image?: string | null
+  plan?: string
+  id?: string
+}
+
+export function toOrg(row: OrgRow): Org {
+  return {
+    id: String(row.id),
+    slug: row.slug,
+    name: row.name,
+    image: row.image,
+    plan: row.plan,
+    createdAt: row.createdAt,
+  }
+}
+
+export function createOrgRepository(db: Db) {
+  return {
+    /** Inserts an org; `undefined` when the slug (or the given id) is taken. */
+    async create(input: NewOrg, now: number): Promise<Org | undefined> {
+      const row = db
+        .insert(orgs)
+        .values({
+          id: input.id === undefined ? undefined : toRowId(input.id),
+          slug: input.slug,
+          name: input.name,
+          image: input.image ?? null,
+          plan: input.plan ?? 'enterprise',
+          createdAt: now,
+        })
+        .onConflictDoNothing()
+        .returning()
+        .get()
+      return row ? toOrg(row) : undefined
+    },
+
+    async findBySlug(slug: string): Promise<Org | undefined> {
+      const row = db.select().from(orgs).where(eq(orgs.slug, slug)).get()
+      return row ? toOrg(row) : undefined
+    },
+
+    async findById(id: string): Promise<Org | undefined> {
+      const rowId = toRowId(id)
+      if (rowId === undefined) return undefined
+      const row = db.select().from(orgs).where(eq(orgs.id, rowId)).get()
+      return row ? toOrg(row) : undefined
+    },
+
+    async list(): Promise<Org[]> {
+      return db.select().from(orgs).orderBy(asc(orgs.id)).all().map(toOrg)
+    },
+
+    async count(): Promise<number> {
+      return db.select({ n: count() }).from(orgs).get()?.n ?? 0
+    },
+
+    /** Deletes the org with its tokens, repos, labels and associations (foreign-key cascade, one statement). */
+    async deleteBySlug(slug: string): Promise<boolean> {
+      return db.delete(orgs).where(eq(orgs.slug, slug)).run().changes > 0
+    },
+  }
+}
+
+export type OrgRepository = ReturnType<typeof createOrgRepository>

@@ -1,0 +1,113 @@
+import { sql } from 'drizzle-orm'
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+
+// Timestamps are integer milliseconds since the epoch (UTC); the HTTP layer formats them as ISO-8601.
+// Ids are integer rowids with AUTOINCREMENT so a deleted id is never handed out again.
+
+export const orgs = sqliteTable('orgs', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  slug: text('slug').notNull().unique(),
+  name: text('name'),
+  image: text('image'),
+  plan: text('plan').notNull().default('enterprise'),
+  createdAt: integer('created_at').notNull(),
+})
+
+export const tokens = sqliteTable(
+  'tokens',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    orgId: integer('org_id')
+      .notNull()
+      .references(() => orgs.id, { onDelete: 'cascade' }),
+    name: text('name').notNull().default(''),
+    /** SHA-256 of the token, hex. The token itself is never stored. */
+    tokenHash: text('token_hash').notNull().unique(),
+    /** The first characters of the token, to tell tokens apart in listings. */
+    tokenPrefix: text('token_prefix').notNull(),
+    /** Space-separated scopes, e.g. `repo repo-label:list`. */
+    scopes: text('scopes').notNull(),
+    maxQuota: integer('max_quota').notNull(),
+    quotaUsed: integer('quota_used').notNull().default(0),
+    /** Start of the current quota window; 0 when no window has started. */
+    windowStartedAt: integer('window_started_at').notNull().default(0),
+    createdAt: integer('created_at').notNull(),
+    lastUsedAt: integer('last_used_at'),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [index('tokens_org_idx').on(t.orgId)],
+)
+
+export const repos = sqliteTable(
+  'repos',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    orgId: integer('org_id')
+      .notNull()
+      .references(() => orgs.id, { onDelete: 'cascade' }),
+    workspace: text('workspace').notNull().default(''),
+    slug: text('slug').notNull(),
+    name: text('name').notNull(),
+    description: text('description'),
+    homepage: text('homepage'),
+    visibility: text('visibility', { enum: ['public', 'private'] }).notNull(),
+    archived: integer('archived', { mode: 'boolean' }).notNull().default(false),
+    defaultBranch: text('default_branch'),
+    headFullScanId: text('head_full_scan_id'),
+    /** JSON of the `integration_meta` object, or NULL. */
+    integrationMeta: text('integration_meta'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('repos_org_workspace_slug_uq').on(t.orgId, t.workspace, t.slug),
+    index('repos_org_slug_idx').on(t.orgId, t.slug),
+    // One index per allowed sort key, each ending in id (the tie-breaker), so every list is an index walk.
+    index('repos_org_created_idx').on(t.orgId, t.createdAt, t.id),
+    index('repos_org_updated_idx').on(t.orgId, t.updatedAt, t.id),
+    index('repos_org_name_idx').on(t.orgId, sql`${t.name} COLLATE NOCASE`, t.id),
+  ],
+)
+
+export const labels = sqliteTable(
+  'labels',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    orgId: integer('org_id')
+      .notNull()
+      .references(() => orgs.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    // Per-label policy settings; NULL means "not set".
+    /** JSON object of alert type → `{action}`. */
+    issueRules: text('issue_rules'),
+    issueRulesPolicyDefault: text('issue_rules_policy_default', {
+      enum: ['default', 'low', 'medium', 'high'],
+    }),
+    /** JSON object, free-form. */
+    licensePolicy: text('license_policy'),
+    recentlyPublishedThresholdMs: integer('recently_published_threshold_ms'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  // Label names are unique per org without regard to ASCII case.
+  (t) => [uniqueIndex('labels_org_name_uq').on(t.orgId, sql`${t.name} COLLATE NOCASE`)],
+)
+
+export const repoLabels = sqliteTable(
+  'repo_labels',
+  {
+    labelId: integer('label_id')
+      .notNull()
+      .references(() => labels.id, { onDelete: 'cascade' }),
+    repoId: integer('repo_id')
+      .notNull()
+      .references(() => repos.id, { onDelete: 'cascade' }),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.labelId, t.repoId] }), index('repo_labels_repo_idx').on(t.repoId)],
+)
+
+export type OrgRow = typeof orgs.$inferSelect
+export type TokenRow = typeof tokens.$inferSelect
+export type RepoRow = typeof repos.$inferSelect
+export type LabelRow = typeof labels.$inferSelect

@@ -1,0 +1,78 @@
+import type { LabelSettings } from '../../db/models.js'
+import { labelBody } from '../presenters.js'
+import { type OperationHandler, principalOf } from './types.js'
+
+export const createOrgRepoLabel: OperationHandler<'createOrgRepoLabel'> = async function (request, reply) {
+  const label = await this.services.labels.create(principalOf(request).orgId, request.body?.name ?? '')
+  reply.code(201)
+  return labelBody(label)
+}
+
+export const getOrgRepoLabelList: OperationHandler<'getOrgRepoLabelList'> = async function (request) {
+  const { labels, nextPage } = await this.services.labels.list(
+    principalOf(request).orgId,
+    request.query.page ?? 1,
+    request.query.per_page ?? 30,
+  )
+  return { results: labels.map(labelBody), nextPage }
+}
+
+export const getOrgRepoLabel: OperationHandler<'getOrgRepoLabel'> = async function (request) {
+  return labelBody(await this.services.labels.get(principalOf(request).orgId, request.params.label_id))
+}
+
+export const updateOrgRepoLabel: OperationHandler<'updateOrgRepoLabel'> = async function (request) {
+  const label = await this.services.labels.rename(
+    principalOf(request).orgId,
+    request.params.label_id,
+    request.body?.name ?? '',
+  )
+  return labelBody(label)
+}
+
+export const deleteOrgRepoLabel: OperationHandler<'deleteOrgRepoLabel'> = async function (request) {
+  await this.services.labels.delete(principalOf(request).orgId, request.params.label_id)
+  return { status: 'ok' }
+}
+
+export const associateOrgRepoLabel: OperationHandler<'associateOrgRepoLabel'> = async function (request) {
+  await this.services.labels.associate(principalOf(request).orgId, request.params.label_id, request.body?.repository_id)
+  return { status: 'ok' }
+}
+
+export const disassociateOrgRepoLabel: OperationHandler<'disassociateOrgRepoLabel'> = async function (request) {
+  await this.services.labels.disassociate(
+    principalOf(request).orgId,
+    request.params.label_id,
+    request.body?.repository_id,
+  )
+  return { status: 'ok' }
+}
+
+export const getOrgRepoLabelSetting: OperationHandler<'getOrgRepoLabelSetting'> = async function (request) {
+  const { key, value } = await this.services.labels.getSetting(
+    principalOf(request).orgId,
+    request.params.label_id,
+    request.query.setting_key,
+  )
+  // Only the key asked for, null when unset.
+  return { [key]: value } as Awaited<ReturnType<OperationHandler<'getOrgRepoLabelSetting'>>>
+}
+
+export const updateOrgRepoLabelSetting: OperationHandler<'updateOrgRepoLabelSetting'> = async function (request) {
+  await this.services.labels.updateSettings(
+    principalOf(request).orgId,
+    request.params.label_id,
+    (request.body ?? {}) as Partial<LabelSettings>,
+  )
+  return { status: 'ok' }
+}
+
+export const deleteOrgRepoLabelSetting: OperationHandler<'deleteOrgRepoLabelSetting'> = async function (request) {
+  await this.services.labels.deleteSetting(
+    principalOf(request).orgId,
+    request.params.label_id,
+    request.query.setting_key,
+  )
+  return { status: 'ok' }
+}

@@ -1,0 +1,64 @@
+import { Ajv } from 'ajv'
+import type { FastifyInstance, FastifyRequest, RouteHandlerMethod } from 'fastify'
+import { type OperationId, operationHandlers } from './handlers/index.js'
+import type { LoadedSpec, OperationSpec } from './spec-loader.js'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The spec's operationId of the route (logs, metrics, contract checks). */
+    operationId?: string
+  }
+}
+
+/**
+ * Validation for `x-strict-body` operations: nothing dropped, nothing defaulted, nothing coerced,
+ * so an unknown alert type in a label policy is a 400 instead of silently disappearing.
+ */
+function strictValidatorCompiler() {
+  const ajv = new Ajv({
+    removeAdditional: false,
+    useDefaults: false,
+    coerceTypes: false,
+    allErrors: false,
+    strict: false,
+  })
+  return ({ schema }: { schema: object }) => ajv.compile(schema)
+}
+
+function hasQueryParameter(operation: OperationSpec, name: string): boolean {
+  const query = operation.schema.querystring as { properties?: Record<string, unknown> } | undefined
+  return query?.properties?.[name] !== undefined
+}
+
+/**
+ * Socket's CLI asks for `page=0` on its first request; Socket answers it as page 1. The spec's
+ * `minimum: 1` stays as published, and the value is read as 1 before validation.
+ */
+async function pageZeroIsPageOne(request: FastifyRequest) {
+  const query = request.query as Record<string, unknown>
+  if (query.page === '0') query.page = '1'
+}
+
+/** Registers one route per operation of the spec, each with the handler of its operationId. */
+export async function registerOperations(fastify: FastifyInstance, spec: LoadedSpec) {
+  const specIds = new Set(spec.operations.map((op) => op.operationId))
+  const missing = Object.keys(operationHandlers).filter((id) => !specIds.has(id))
+  if (missing.length > 0) throw new Error(`handlers without an operation in the spec: ${missing.join(', ')}`)
+  const strict = strictValidatorCompiler()
+
+  for (const operation of spec.operations) {
+    const handler = operationHandlers[operation.operationId as OperationId]
+    if (!handler) throw new Error(`the spec's operation ${operation.operationId} has no handler`)
+    fastify.route({
+      method: operation.method,
+      url: operation.url,
+      schema: operation.schema,
+      config: { operationId: operation.operationId },
+      onRequest: fastify.securityHooks(operation),
+      ...(hasQueryParameter(operation, 'page') ? { preValidation: pageZeroIsPageOne } : {}),
+      ...(operation.strictBody ? { validatorCompiler: strict } : {}),
+      // The table binds each handler to its operation's types; the spec's schemas enforce them at run time.
+      handler: handler as RouteHandlerMethod,
+    })
+  }
+}

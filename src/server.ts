@@ -1,0 +1,52 @@
+import { pathToFileURL } from 'node:url'
+import closeWithGrace from 'close-with-grace'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from './app.js'
+import { ConfigError, loadConfig } from './config.js'
+import { openDb, runMigrations } from './db/index.js'
+import { bootstrap } from './services/bootstrap-service.js'
+
+/** Starts the server: config, migrations, first-run bootstrap, listen, graceful shutdown. */
+export async function startServer(): Promise<FastifyInstance> {
+  const config = loadConfig()
+  const db = openDb({ path: config.databasePath, synchronous: config.databaseSynchronous })
+  runMigrations(db)
+  const app = await buildApp({ config, db })
+  app.addHook('onClose', async () => {
+    db.$client.close()
+  })
+
+  const created = await bootstrap(app.services, config.bootstrap)
+  if (created) {
+    // Printed once, to stdout and not to the log: the only time this token value is ever shown.
+    const token = created.tokenFromConfig ? '(the value of BOOTSTRAP_TOKEN)' : created.token
+    process.stdout.write(
+      `\nsocket-repos-server first run: created org "${created.orgSlug}" and an all-scopes token.\n` +
+        `  org:   ${created.orgSlug}\n  token: ${token}\n` +
+        (created.tokenFromConfig ? '' : '  Store it now: it is kept only as a hash and will not be shown again.\n') +
+        '\n',
+    )
+  }
+
+  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+    if (err) app.log.error({ err }, 'closing after an error')
+    else app.log.info({ signal }, 'closing')
+    await app.close()
+  })
+
+  await app.listen({ port: config.port, host: config.host })
+  return app
+}
+
+export function exitOnStartupError(error: unknown): never {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`)
+    process.exit(78) // EX_CONFIG
+  }
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+  process.exit(1)
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  startServer().catch(exitOnStartupError)
+}

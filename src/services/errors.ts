@@ -1,0 +1,39 @@
+/**
+ * Domain errors. Services throw these; the HTTP error plugin maps each class to one status code
+ * and Socket's `{"error":{"message","details"}}` body. Messages are shown to API users as they are.
+ */
+export abstract class DomainError extends Error {
+  constructor(
+    message: string,
+    readonly details: Record<string, unknown> | null = null,
+  ) {
+    super(message)
+    this.name = new.target.name
+  }
+}
+
+/** 400: the request is well-formed JSON but breaks a rule of the API. */
+export class InvalidInputError extends DomainError {}
+
+/** 401: no usable credentials. */
+export class UnauthorizedError extends DomainError {}
+
+/** 403: authenticated, but not allowed. */
+export class ForbiddenError extends DomainError {}
+
+/** 404 */
+export class NotFoundError extends DomainError {}
+
+/** 409 */
+export class ConflictError extends DomainError {}
+
+/** 429: the token's quota for the current window is spent. */
+export class QuotaExceededError extends DomainError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    details: Record<string, unknown> | null = null,
+  ) {
+    super(message, details)
+  }
+}

@@ -1,0 +1,32 @@
+import type { Config } from '../config.js'
+import type { Repositories } from '../db/index.js'
+import { createLabelService } from './label-service.js'
+import { createOrgService } from './org-service.js'
+import { createQuotaService } from './quota-service.js'
+import { createRepoService } from './repo-service.js'
+import { createTokenService } from './token-service.js'
+
+export interface ServiceOptions {
+  config: Pick<Config, 'quota' | 'authCacheTtlMs'>
+  /** The clock (epoch ms); tests move it to cross quota windows. */
+  now?: () => number
+}
+
+/** Every service over one set of repositories. */
+export function createServices(repositories: Repositories, { config, now = Date.now }: ServiceOptions) {
+  return {
+    orgs: createOrgService({ orgs: repositories.orgs, now }),
+    tokens: createTokenService({
+      tokens: repositories.tokens,
+      orgs: repositories.orgs,
+      now,
+      defaultMaxQuota: config.quota.defaultMax,
+      cacheTtlMs: config.authCacheTtlMs,
+    }),
+    quota: createQuotaService({ tokens: repositories.tokens, now, windowSeconds: config.quota.windowSeconds }),
+    repos: createRepoService({ repos: repositories.repos, now }),
+    labels: createLabelService({ labels: repositories.labels, now }),
+  }
+}
+
+export type Services = ReturnType<typeof createServices>

@@ -1,0 +1,122 @@
+import { z } from 'zod'
+import { type Label, type LabelSettingKey, type LabelSettings, labelSettingKeys } from '../db/models.js'
+import type { LabelRepository } from '../db/repositories/label-repository.js'
+import { ConflictError, InvalidInputError, NotFoundError } from './errors.js'
+import { parseOrThrow } from './validation.js'
+
+/** Socket: "Label names must be non-empty and less than 1000 characters." */
+const labelName = z
+  .string()
+  .max(999, 'Label name must be less than 1000 characters')
+  .refine((name) => name.trim().length > 0, { message: 'Label name must be non-empty' })
+
+export interface LabelPage {
+  labels: Label[]
+  nextPage: number | null
+}
+
+export function isLabelSettingKey(key: string): key is LabelSettingKey {
+  return (labelSettingKeys as readonly string[]).includes(key)
+}
+
+/** The label's policy flags, derived from its settings: a policy is active while its key is set. */
+export function policyFlags(settings: LabelSettings): { hasSecurityPolicy: boolean; hasLicensePolicy: boolean } {
+  return {
+    hasSecurityPolicy: settings.issueRulesPolicyDefault !== null,
+    hasLicensePolicy: settings.licensePolicy !== null,
+  }
+}
+
+export function createLabelService(deps: { labels: LabelRepository; now: () => number }) {
+  const { labels, now } = deps
+
+  async function get(orgId: string, labelId: string): Promise<Label> {
+    const label = await labels.findById(orgId, labelId)
+    if (!label) throw new NotFoundError('Label not found', { label_id: labelId })
+    return label
+  }
+
+  function settingKey(key: string): LabelSettingKey {
+    if (!isLabelSettingKey(key)) {
+      throw new InvalidInputError(`setting_key must be one of ${labelSettingKeys.join(', ')}`, { setting_key: key })
+    }
+    return key
+  }
+
+  return {
+    get,
+
+    async create(orgId: string, name: string): Promise<Label> {
+      const result = await labels.create({ orgId, name: parseOrThrow(labelName, name) }, now())
+      if (!result.ok) throw new ConflictError(`Label "${name}" already exists`, { name })
+      return result.label
+    },
+
+    async list(orgId: string, page: number, perPage: number): Promise<LabelPage> {
+      const offset = (page - 1) * perPage
+      if (!Number.isSafeInteger(offset + perPage)) return { labels: [], nextPage: null }
+      const result = await labels.list(orgId, perPage, offset)
+      return { labels: result.items, nextPage: result.hasMore ? page + 1 : null }
+    },
+
+    /** Renames; renaming a label to its own name (in any case) is allowed, another label's name is a conflict. */
+    async rename(orgId: string, labelId: string, name: string): Promise<Label> {
+      const result = await labels.rename(orgId, labelId, parseOrThrow(labelName, name), now())
+      if (result.ok) return result.label
+      if (result.reason === 'conflict') throw new ConflictError(`Label "${name}" already exists`, { name })
+      throw new NotFoundError('Label not found', { label_id: labelId })
+    },
+
+    /** Deletes the label with its associations and settings. */
+    async delete(orgId: string, labelId: string): Promise<void> {
+      if (!(await labels.delete(orgId, labelId))) throw new NotFoundError('Label not found', { label_id: labelId })
+    },
+
+    async associate(orgId: string, labelId: string, repositoryId: string | undefined): Promise<void> {
+      const result = await labels.associate(orgId, labelId, requireRepositoryId(repositoryId), now())
+      throwForAssociation(result, labelId, repositoryId)
+    },
+
+    async disassociate(orgId: string, labelId: string, repositoryId: string | undefined): Promise<void> {
+      const result = await labels.disassociate(orgId, labelId, requireRepositoryId(repositoryId))
+      throwForAssociation(result, labelId, repositoryId)
+    },
+
+    /** The value of one setting key; null when it is not set. */
+    async getSetting(orgId: string, labelId: string, key: string): Promise<{ key: LabelSettingKey; value: unknown }> {
+      const k = settingKey(key)
+      const label = await get(orgId, labelId)
+      return { key: k, value: label.settings[k] }
+    },
+
+    /** Writes the keys given and leaves the others alone; each given key is replaced whole. */
+    async updateSettings(orgId: string, labelId: string, settings: Partial<LabelSettings>): Promise<void> {
+      const given = Object.fromEntries(
+        Object.entries(settings).filter(([key, value]) => isLabelSettingKey(key) && value !== undefined),
+      ) as Partial<LabelSettings>
+      if (!(await labels.updateSettings(orgId, labelId, given, now()))) {
+        throw new NotFoundError('Label not found', { label_id: labelId })
+      }
+    },
+
+    /** Unsets one key; unsetting a key that is not set succeeds. */
+    async deleteSetting(orgId: string, labelId: string, key: string): Promise<void> {
+      const k = settingKey(key)
+      if (!(await labels.updateSettings(orgId, labelId, { [k]: null }, now()))) {
+        throw new NotFoundError('Label not found', { label_id: labelId })
+      }
+    },
+  }
+}
+
+function requireRepositoryId(repositoryId: string | undefined): string {
+  if (!repositoryId) throw new InvalidInputError('repository_id is required')
+  return repositoryId
+}
+
+function throwForAssociation(result: 'ok' | 'label_not_found' | 'repo_not_found', labelId: string, repoId?: string) {
+  if (result === 'label_not_found') throw new NotFoundError('Label not found', { label_id: labelId })
+  if (result === 'repo_not_found') throw new NotFoundError('Repository not found', { repository_id: repoId ?? '' })
+}
+
+export type LabelService = ReturnType<typeof createLabelService>

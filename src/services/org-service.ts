@@ -1,0 +1,61 @@
+import { z } from 'zod'
+import type { Org } from '../db/models.js'
+import type { OrgRepository } from '../db/repositories/org-repository.js'
+import { ConflictError, NotFoundError } from './errors.js'
+import { parseOrThrow } from './validation.js'
+
+const orgInput = z.object({
+  slug: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/, 'an org slug is 1-100 ASCII letters, digits, ".", "-" or "_"')
+    .refine((s) => s !== '.' && s !== '..', { message: 'an org slug cannot be "." or ".."' }),
+  name: z.string().max(200).nullable().optional(),
+  plan: z.string().min(1).max(50).optional(),
+  image: z.string().max(2048).nullable().optional(),
+})
+
+export type CreateOrgInput = z.input<typeof orgInput>
+
+export function createOrgService(deps: { orgs: OrgRepository; now: () => number }) {
+  const { orgs, now } = deps
+  return {
+    async create(input: CreateOrgInput): Promise<Org> {
+      const data = parseOrThrow(orgInput, input)
+      const org = await orgs.create(
+        { slug: data.slug, name: data.name ?? data.slug, plan: data.plan, image: data.image ?? null },
+        now(),
+      )
+      if (!org) throw new ConflictError(`Organization "${data.slug}" already exists`)
+      return org
+    },
+
+    async get(slug: string): Promise<Org> {
+      const org = await orgs.findBySlug(slug)
+      if (!org) throw new NotFoundError(`Organization "${slug}" not found`)
+      return org
+    },
+
+    async findBySlug(slug: string): Promise<Org | undefined> {
+      return orgs.findBySlug(slug)
+    },
+
+    async findById(id: string): Promise<Org | undefined> {
+      return orgs.findById(id)
+    },
+
+    list(): Promise<Org[]> {
+      return orgs.list()
+    },
+
+    async count(): Promise<number> {
+      return orgs.count()
+    },
+
+    /** Deletes the org and everything in it: tokens, repos, labels, associations. */
+    async delete(slug: string): Promise<void> {
+      if (!(await orgs.deleteBySlug(slug))) throw new NotFoundError(`Organization "${slug}" not found`)
+    },
+  }
+}
+
+export type OrgService = ReturnType<typeof createOrgService>

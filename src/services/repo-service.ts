@@ -1,0 +1,178 @@
+import { z } from 'zod'
+import type { Page, Repo, RepoSortKey } from '../db/models.js'
+import type { RepoPatch, RepoRepository } from '../db/repositories/repo-repository.js'
+import { ConflictError, InvalidInputError, NotFoundError } from './errors.js'
+import { parseOrThrow } from './validation.js'
+
+export const SLUG_MAX_LENGTH = 100
+/** Slugs that exist as path segments of their own: `/repos/labels` is the label API, `.`/`..` are path dots. */
+export const RESERVED_SLUGS: ReadonlySet<string> = new Set(['labels', '.', '..'])
+const slugCharacters = /^[A-Za-z0-9._-]+$/
+
+const slug = z
+  .string()
+  .min(1, 'slug must not be empty')
+  .max(SLUG_MAX_LENGTH, `slug must be at most ${SLUG_MAX_LENGTH} characters`)
+  .regex(slugCharacters, 'slug may contain only ASCII letters, digits, ".", "-" and "_"')
+  .refine((s) => !RESERVED_SLUGS.has(s), { message: 'slug is reserved' })
+
+const fields = {
+  name: z.string().max(1000, 'name must be at most 1000 characters'),
+  description: z.string().max(10_000, 'description must be at most 10000 characters').nullable(),
+  homepage: z.string().max(2048, 'homepage must be at most 2048 characters').nullable(),
+  visibility: z.enum(['public', 'private']),
+  archived: z.boolean(),
+  defaultBranch: z.string().max(255, 'default_branch must be at most 255 characters').nullable(),
+  workspace: z.string().max(100, 'workspace must be at most 100 characters'),
+}
+
+const createInput = z.object({ ...fields, slug: slug.optional() }).partial()
+const updateInput = z.object(fields).partial()
+
+export type CreateRepoInput = z.input<typeof createInput>
+export type UpdateRepoInput = z.input<typeof updateInput>
+
+export interface ListReposInput {
+  sort: RepoSortKey
+  direction: 'asc' | 'desc'
+  perPage: number
+  page: number
+  includeArchived: boolean
+  workspace: string | undefined
+}
+
+export interface RepoPage {
+  repos: Repo[]
+  nextPage: number | null
+}
+
+/**
+ * Derives a slug from a display name: every run of characters a slug cannot hold becomes one "-",
+ * dashes at either end are dropped, and the result is cut to the slug length limit.
+ */
+export function deriveSlug(name: string): string {
+  return name
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, SLUG_MAX_LENGTH)
+    .replace(/-+$/, '')
+}
+
+export function createRepoService(deps: { repos: RepoRepository; now: () => number }) {
+  const { repos, now } = deps
+
+  /**
+   * Finds the repo a slug names. With a workspace, only that workspace. Without one, the default
+   * ('') workspace first, then the one repo of that slug in any workspace; several are ambiguous.
+   */
+  async function resolve(orgId: string, repoSlug: string, workspace: string | undefined): Promise<Repo> {
+    if (workspace !== undefined) {
+      const repo = await repos.findInWorkspace(orgId, workspace, repoSlug)
+      if (!repo) throw new NotFoundError('Repository not found', { slug: repoSlug, workspace })
+      return repo
+    }
+    const inDefault = await repos.findInWorkspace(orgId, '', repoSlug)
+    if (inDefault) return inDefault
+    const matches = await repos.findAllWithSlug(orgId, repoSlug, 2)
+    const [only, second] = matches
+    if (!only) throw new NotFoundError('Repository not found', { slug: repoSlug })
+    if (second) {
+      throw new InvalidInputError(
+        `Repository slug "${repoSlug}" exists in several workspaces; pass the workspace query parameter`,
+        { slug: repoSlug },
+      )
+    }
+    return only
+  }
+
+  return {
+    resolve,
+
+    /**
+     * Creates a repo. A duplicate (org, workspace, slug) is a ConflictError, unless `returnExisting`
+     * asks for the existing repo instead (`on_duplicate=redirect`).
+     */
+    async create(
+      orgId: string,
+      input: CreateRepoInput,
+      options: { returnExisting: boolean },
+    ): Promise<{ created: boolean; repo: Repo }> {
+      const data = parseOrThrow(createInput, input)
+      const repoSlug = data.slug || deriveSlugFromName(data.name)
+      const workspace = data.workspace ?? ''
+      const result = await repos.create(
+        {
+          orgId,
+          workspace,
+          slug: repoSlug,
+          name: data.name || repoSlug,
+          description: data.description === undefined ? '' : data.description,
+          homepage: data.homepage === undefined ? '' : data.homepage,
+          visibility: data.visibility ?? 'private',
+          archived: data.archived ?? false,
+          defaultBranch: data.defaultBranch === undefined ? 'main' : data.defaultBranch,
+        },
+        now(),
+      )
+      if (result.created) return { created: true, repo: result.repo }
+      if (options.returnExisting) return { created: false, repo: result.existing }
+      throw new ConflictError(`Repository "${repoSlug}" already exists`, { slug: repoSlug, workspace })
+    },
+
+    async list(orgId: string, input: ListReposInput): Promise<RepoPage> {
+      const offset = (input.page - 1) * input.perPage
+      // A page this far out cannot exist (the offset would not even be exact); answer an empty last page.
+      if (!Number.isSafeInteger(offset + input.perPage)) return { repos: [], nextPage: null }
+      const page: Page<Repo> = await repos.list({
+        orgId,
+        sort: input.sort,
+        direction: input.direction,
+        limit: input.perPage,
+        offset,
+        includeArchived: input.includeArchived,
+        workspace: input.workspace,
+      })
+      return { repos: page.items, nextPage: page.hasMore ? input.page + 1 : null }
+    },
+
+    get: resolve,
+
+    /** Applies the fields given (all optional; the slug never changes) and bumps updated_at. */
+    async update(
+      orgId: string,
+      repoSlug: string,
+      workspace: string | undefined,
+      input: UpdateRepoInput,
+    ): Promise<Repo> {
+      const patch: RepoPatch = parseOrThrow(updateInput, input)
+      const repo = await resolve(orgId, repoSlug, workspace)
+      const result = await repos.update(repo.id, patch, now())
+      if (result.updated) return result.repo
+      if (result.reason === 'conflict') {
+        // updateOrgRepo declares no 409: a move onto a taken slug is a bad request.
+        throw new InvalidInputError(
+          `Repository "${repo.slug}" already exists in workspace "${patch.workspace ?? ''}"`,
+          { slug: repo.slug, workspace: patch.workspace ?? '' },
+        )
+      }
+      throw new NotFoundError('Repository not found', { slug: repoSlug })
+    },
+
+    /** Deletes the repo and its label associations. */
+    async delete(orgId: string, repoSlug: string, workspace: string | undefined): Promise<void> {
+      const repo = await resolve(orgId, repoSlug, workspace)
+      if (!(await repos.delete(repo.id))) throw new NotFoundError('Repository not found', { slug: repoSlug })
+    },
+  }
+}
+
+function deriveSlugFromName(name: string | undefined): string {
+  if (!name) throw new InvalidInputError('Either name or slug is required')
+  const derived = deriveSlug(name)
+  if (!derived || RESERVED_SLUGS.has(derived)) {
+    throw new InvalidInputError(`Cannot derive a valid slug from name "${name}"; pass a slug`, { name })
+  }
+  return derived
+}
+
+export type RepoService = ReturnType<typeof createRepoService>

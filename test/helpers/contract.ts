@@ -1,0 +1,65 @@
+import { Ajv, type ValidateFunction } from 'ajv'
+import type { FastifyInstance } from 'fastify'
+import { type LoadedSpec, loadSpec, toJsonSchema } from '../../src/http/spec-loader.js'
+
+/**
+ * The contract is tested, not trusted: every response an operation route sends in a test is
+ * checked against `openapi/` — its status must be declared and its body must match the schema
+ * (strictly: nothing dropped, nothing defaulted). Violations are collected and failed by the
+ * `afterEach` in test/setup/contract.ts.
+ */
+
+export interface ContractViolation {
+  operationId: string
+  status: number
+  problem: string
+  body: string
+}
+
+export const violations: ContractViolation[] = []
+export const checkedResponses = { count: 0 }
+
+let compiled: Promise<Map<string, Map<string, ValidateFunction>>> | undefined
+
+async function validators(): Promise<Map<string, Map<string, ValidateFunction>>> {
+  compiled ??= loadSpec().then((spec: LoadedSpec) => {
+    const ajv = new Ajv({ strict: false, allErrors: true, removeAdditional: false, useDefaults: false })
+    const byOperation = new Map<string, Map<string, ValidateFunction>>()
+    for (const op of spec.operations) {
+      const byStatus = new Map<string, ValidateFunction>()
+      for (const [status, schema] of Object.entries(op.schema.response)) {
+        byStatus.set(status, ajv.compile(toJsonSchema(schema as Record<string, unknown>)))
+      }
+      byOperation.set(op.operationId, byStatus)
+    }
+    return byOperation
+  })
+  return compiled
+}
+
+export function installContractCheck(app: FastifyInstance): void {
+  app.addHook('onSend', async (request, reply, payload) => {
+    const operationId = request.routeOptions.config.operationId
+    if (!operationId) return payload
+    const byStatus = (await validators()).get(operationId)
+    const status = reply.statusCode
+    const validate = byStatus?.get(String(status))
+    const body = typeof payload === 'string' ? payload : String(payload ?? '')
+    checkedResponses.count++
+    if (!validate) {
+      violations.push({ operationId, status, problem: `status ${status} is not declared`, body })
+      return payload
+    }
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(body)
+    } catch {
+      violations.push({ operationId, status, problem: 'body is not JSON', body })
+      return payload
+    }
+    if (!validate(parsed)) {
+      violations.push({ operationId, status, problem: JSON.stringify(validate.errors), body })
+    }
+    return payload
+  })
+}
