@@ -1,0 +1,17 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestApp, type TestApp } from './helpers/app.js'
+
+describe('smoke', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await createTestApp()
+  })
+  afterAll(() => t.close())
+
+  it('creates and reads a repo', async () => {
+    const created = await t.app.inject({ method: 'POST', url: '/v0/orgs/acme/repos', headers: t.auth(), payload: { name: 'a' } })
+    expect(created.statusCode).toBe(201)
+    const read = await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos/a', headers: t.auth(undefined, 'basic') })
+    expect(read.json()).toMatchObject({ slug: 'a', slig: 'a', name: 'a' })
+  })
+})
