@@ -18,10 +18,18 @@ describe('@socketsecurity/sdk against a listening server', () => {
   afterAll(() => t.close())
 
   it('creates, lists, reads, updates and deletes a repository', async () => {
-    const created = await sdk.createRepository('acme', 'sdk-repo', { description: 'from the SDK', visibility: 'public' })
+    const created = await sdk.createRepository('acme', 'sdk-repo', {
+      description: 'from the SDK',
+      visibility: 'public',
+    })
     expect(created).toMatchObject({ success: true, status: 200 })
     const repo = created.success ? created.data : undefined
-    expect(repo).toMatchObject({ slug: 'sdk-repo', name: 'sdk-repo', description: 'from the SDK', visibility: 'public' })
+    expect(repo).toMatchObject({
+      slug: 'sdk-repo',
+      name: 'sdk-repo',
+      description: 'from the SDK',
+      visibility: 'public',
+    })
 
     const list = await sdk.listRepositories('acme', { per_page: 10, page: 1, sort: 'name', direction: 'asc' })
     expect(list.success).toBe(true)
@@ -33,7 +41,11 @@ describe('@socketsecurity/sdk against a listening server', () => {
     expect(read.success && read.data).toMatchObject({ slug: 'sdk-repo', slig: 'sdk-repo', id: repo?.id })
 
     const updated = await sdk.updateRepository('acme', 'sdk-repo', { description: 'changed', archived: true })
-    expect(updated.success && updated.data).toMatchObject({ description: 'changed', archived: true, visibility: 'public' })
+    expect(updated.success && updated.data).toMatchObject({
+      description: 'changed',
+      archived: true,
+      visibility: 'public',
+    })
 
     const deleted = await sdk.deleteRepository('acme', 'sdk-repo')
     expect(deleted.success && deleted.data).toEqual({ status: 'ok' })

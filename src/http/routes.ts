@@ -30,6 +30,11 @@ function hasQueryParameter(operation: OperationSpec, name: string): boolean {
   return query?.properties?.[name] !== undefined
 }
 
+/** An optional body that was not sent reads as `{}`: the operation then sees "no fields given". */
+async function absentBodyIsEmpty(request: FastifyRequest) {
+  if (request.body === undefined) request.body = {}
+}
+
 /**
  * Socket's CLI asks for `page=0` on its first request; Socket answers it as page 1. The spec's
  * `minimum: 1` stays as published, and the value is read as 1 before validation.
@@ -55,7 +60,10 @@ export async function registerOperations(fastify: FastifyInstance, spec: LoadedS
       schema: operation.schema,
       config: { operationId: operation.operationId },
       onRequest: fastify.securityHooks(operation),
-      ...(hasQueryParameter(operation, 'page') ? { preValidation: pageZeroIsPageOne } : {}),
+      preValidation: [
+        ...(hasQueryParameter(operation, 'page') ? [pageZeroIsPageOne] : []),
+        ...(operation.bodyOptional ? [absentBodyIsEmpty] : []),
+      ],
       ...(operation.strictBody ? { validatorCompiler: strict } : {}),
       // The table binds each handler to its operation's types; the spec's schemas enforce them at run time.
       handler: handler as RouteHandlerMethod,

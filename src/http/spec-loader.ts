@@ -36,6 +36,8 @@ export interface OperationSpec {
   quotaCost: number
   /** Validate the body without dropping unknown properties (`x-strict-body`). */
   strictBody: boolean
+  /** Whether the operation has a request body and the spec marks it optional. */
+  bodyOptional: boolean
   /** Status codes the operation declares. */
   statuses: number[]
   schema: FastifySchema & { response: Record<string, unknown> }
@@ -93,6 +95,7 @@ function toOperation(path: string, method: (typeof methods)[number], op: JsonObj
     ),
     quotaCost: typeof op['x-quota-cost'] === 'number' ? op['x-quota-cost'] : 1,
     strictBody: op['x-strict-body'] === true,
+    bodyOptional: bodySchema !== undefined && requestBody?.required !== true,
     statuses: Object.keys(responses).map(Number),
     schema,
   }

@@ -17,6 +17,12 @@ export interface ContractViolation {
 }
 
 export const violations: ContractViolation[] = []
+
+/**
+ * Statuses no operation can declare because they come before it (the body could not be read):
+ * they must still be Socket's error body.
+ */
+const transportStatuses = new Set(['413', '415'])
 export const checkedResponses = { count: 0 }
 
 let compiled: Promise<Map<string, Map<string, ValidateFunction>>> | undefined
@@ -43,7 +49,7 @@ export function installContractCheck(app: FastifyInstance): void {
     if (!operationId) return payload
     const byStatus = (await validators()).get(operationId)
     const status = reply.statusCode
-    const validate = byStatus?.get(String(status))
+    const validate = byStatus?.get(transportStatuses.has(String(status)) ? '400' : String(status))
     const body = typeof payload === 'string' ? payload : String(payload ?? '')
     checkedResponses.count++
     if (!validate) {

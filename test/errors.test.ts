@@ -1,0 +1,87 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createTestApp, type TestApp } from './helpers/app.js'
+
+describe("errors in Socket's shape", () => {
+  let t: TestApp
+  beforeEach(async () => {
+    t = await createTestApp({ config: { bodyLimit: 2048 } })
+  })
+  afterEach(() => t.close())
+
+  const create = (payload: string, contentType = 'application/json') =>
+    t.app.inject({
+      method: 'POST',
+      url: '/v0/orgs/acme/repos',
+      headers: { ...t.auth(), 'content-type': contentType },
+      payload,
+    })
+
+  it('reshapes schema validation errors with the problems in details', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos?per_page=101', headers: t.auth() })
+    expect(response.statusCode).toBe(400)
+    expect(response.json()).toEqual({
+      error: {
+        message: 'querystring/per_page must be <= 100',
+        details: { validation: [{ location: 'querystring', path: '/per_page', message: 'must be <= 100' }] },
+      },
+    })
+  })
+
+  it('answers malformed JSON with 400', async () => {
+    const response = await create('{"name": ')
+    expect(response.statusCode).toBe(400)
+    expect(response.json().error.details).toEqual({ code: 'FST_ERR_CTP_INVALID_JSON_BODY' })
+  })
+
+  it('answers an oversized body with 413', async () => {
+    const response = await create(JSON.stringify({ name: 'x', description: 'y'.repeat(4096) }))
+    expect(response.statusCode).toBe(413)
+    expect(response.json()).toEqual({
+      error: { message: 'Request body is too large', details: { code: 'FST_ERR_CTP_BODY_TOO_LARGE' } },
+    })
+  })
+
+  it('answers a body that is not JSON with 415', async () => {
+    const response = await create('name=x', 'application/x-www-form-urlencoded')
+    expect(response.statusCode).toBe(415)
+    expect(response.json().error.details).toEqual({ code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' })
+    expect((await create('{"name":"x"}', 'text/plain')).statusCode).toBe(415)
+  })
+
+  it('treats an empty JSON body as no body', async () => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/v0/orgs/acme/repos/labels/1/associate',
+      headers: { ...t.auth(), 'content-type': 'application/json' },
+      payload: '',
+    })
+    expect(response.statusCode).toBe(400)
+    expect(response.json().error.message).toBe('repository_id is required')
+  })
+
+  it('drops unknown body properties instead of rejecting them', async () => {
+    const response = await create(JSON.stringify({ name: 'extra', orgSlug: 'acme', whatever: 1 }))
+    expect(response.statusCode).toBe(201)
+    expect(response.json()).not.toHaveProperty('orgSlug')
+  })
+
+  it('answers unknown routes and methods with 404 in the same shape', async () => {
+    const unknown = await t.app.inject({ method: 'GET', url: '/v0/nothing/here?x=1' })
+    expect(unknown.statusCode).toBe(404)
+    expect(unknown.json()).toEqual({ error: { message: 'Route GET:/v0/nothing/here not found', details: null } })
+    const method = await t.app.inject({ method: 'PATCH', url: '/v0/orgs/acme/repos/x', headers: t.auth() })
+    expect(method.statusCode).toBe(404)
+    expect(method.json().error.details).toBeNull()
+  })
+
+  it('serves its OpenAPI document and Swagger UI', async () => {
+    const spec = await t.app.inject({ method: 'GET', url: '/openapi.json' })
+    expect(spec.statusCode).toBe(200)
+    const document = spec.json()
+    expect(document.openapi).toBe('3.0.0')
+    expect(Object.keys(document.paths)).toContain('/orgs/{org_slug}/repos/labels/{label_id}/label-setting')
+    const ui = await t.app.inject({ method: 'GET', url: '/docs/' })
+    expect(ui.statusCode).toBe(200)
+    expect(ui.headers['content-type']).toContain('text/html')
+  })
+})

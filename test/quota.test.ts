@@ -1,0 +1,100 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createTestApp, issueToken, type TestApp } from './helpers/app.js'
+
+const START = Date.parse('2026-01-01T00:00:00.000Z')
+
+describe('quota', () => {
+  let t: TestApp
+  let clock: number
+  beforeEach(async () => {
+    clock = START
+    t = await createTestApp({ now: () => clock, config: { quota: { defaultMax: 1000, windowSeconds: 3600 } } })
+  })
+  afterEach(() => t.close())
+
+  const list = (token: string) => t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers: t.auth(token) })
+  const quota = (token: string) => t.app.inject({ method: 'GET', url: '/v0/quota', headers: t.auth(token) })
+
+  it('spends one unit per operation and reports it in X-RateLimit-* headers', async () => {
+    const token = await issueToken(t.services, { orgSlug: 'acme', maxQuota: 5 })
+    const first = await list(token)
+    expect(first.statusCode).toBe(200)
+    expect(first.headers['x-ratelimit-limit']).toBe('5')
+    expect(first.headers['x-ratelimit-remaining']).toBe('4')
+    expect(first.headers['x-ratelimit-reset']).toBe(String((START + 3_600_000) / 1000))
+    const second = await list(token)
+    expect(second.headers['x-ratelimit-remaining']).toBe('3')
+  })
+
+  it('answers 429 with Retry-After once the window is spent, and refills when it ends', async () => {
+    const token = await issueToken(t.services, { orgSlug: 'acme', maxQuota: 2 })
+    expect((await list(token)).statusCode).toBe(200)
+    clock += 1000
+    expect((await list(token)).statusCode).toBe(200)
+    clock += 1000
+    const limited = await list(token)
+    expect(limited.statusCode).toBe(429)
+    expect(limited.headers['retry-after']).toBe('3598')
+    expect(limited.headers['x-ratelimit-remaining']).toBe('0')
+    expect(limited.json()).toEqual({
+      error: {
+        message: 'Insufficient quota for API route',
+        details: { quota: 0, maxQuota: 2, nextWindowRefresh: '2026-01-01T01:00:00.000Z' },
+      },
+    })
+    clock = START + 3_600_000
+    const refreshed = await list(token)
+    expect(refreshed.statusCode).toBe(200)
+    expect(refreshed.headers['x-ratelimit-remaining']).toBe('1')
+  })
+
+  it('answers 403 Insufficient max_quota for API method when max_quota is below the cost', async () => {
+    const token = await issueToken(t.services, { orgSlug: 'acme', maxQuota: 0 })
+    const response = await list(token)
+    expect(response.statusCode).toBe(403)
+    expect(response.json()).toEqual({ error: { message: 'Insufficient max_quota for API method', details: null } })
+  })
+
+  it('does not spend quota on 401 and 403, but does on 400 and 404', async () => {
+    const token = await issueToken(t.services, { orgSlug: 'acme', maxQuota: 10, scopes: ['repo:list'] })
+    await t.app.inject({ method: 'POST', url: '/v0/orgs/acme/repos', headers: t.auth(token), payload: { name: 'x' } })
+    await t.app.inject({ method: 'GET', url: '/v0/orgs/globex/repos', headers: t.auth(token) })
+    expect((await quota(token)).json().quota).toBe(10)
+    await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos?per_page=500', headers: t.auth(token) })
+    await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos/missing', headers: t.auth(token) })
+    expect((await quota(token)).json().quota).toBe(8)
+  })
+
+  it('GET /v0/quota costs nothing and reports the running window', async () => {
+    const token = await issueToken(t.services, { orgSlug: 'acme', maxQuota: 3 })
+    const fresh = await quota(token)
+    expect(fresh.statusCode).toBe(200)
+    expect(fresh.json()).toEqual({ quota: 3, maxQuota: 3, nextWindowRefresh: null })
+    await list(token)
+    clock += 60_000
+    expect((await quota(token)).json()).toEqual({
+      quota: 2,
+      maxQuota: 3,
+      nextWindowRefresh: '2026-01-01T01:00:00.000Z',
+    })
+    clock = START + 3_600_000
+    expect((await quota(token)).json()).toEqual({ quota: 3, maxQuota: 3, nextWindowRefresh: null })
+  })
+
+  it('keeps each token’s quota apart', async () => {
+    const a = await issueToken(t.services, { orgSlug: 'acme', maxQuota: 1 })
+    const b = await issueToken(t.services, { orgSlug: 'acme', maxQuota: 1 })
+    expect((await list(a)).statusCode).toBe(200)
+    expect((await list(a)).statusCode).toBe(429)
+    expect((await list(b)).statusCode).toBe(200)
+  })
+
+  it('never overspends under concurrent requests', async () => {
+    const token = await issueToken(t.services, { orgSlug: 'acme', maxQuota: 20 })
+    const responses = await Promise.all(Array.from({ length: 60 }, () => list(token)))
+    const codes = responses.map((r) => r.statusCode)
+    expect(codes.filter((c) => c === 200)).toHaveLength(20)
+    expect(codes.filter((c) => c === 429)).toHaveLength(40)
+    expect((await quota(token)).json().quota).toBe(0)
+  })
+})
