@@ -1,0 +1,96 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildApp } from '../src/app.js'
+import { testConfig } from '../src/config.js'
+import { runTs } from './helpers/process.js'
+
+/** The admin CLI on a database file, as an operator runs it; the server then honours what it created. */
+describe('admin CLI', () => {
+  let dir: string
+  let env: Record<string, string>
+  const cli = (...args: string[]) => runTs('src/cli/main.ts', args, env)
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'srs-cli-'))
+    env = { DATABASE_PATH: join(dir, 'admin.db') }
+  })
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('has --help on every command', async () => {
+    for (const command of [[], ['orgs'], ['orgs', 'create'], ['tokens', 'create'], ['tokens', 'revoke'], ['serve']]) {
+      const result = await cli(...command, '--help')
+      expect(result.code).toBe(0)
+      expect(result.stdout).toContain('Usage: socket-repos-server')
+    }
+  })
+
+  it('creates and lists orgs, refusing a duplicate or a bad slug', async () => {
+    const created = await cli('orgs', 'create', 'acme', '--name', 'Acme Inc.', '--json')
+    expect(created.code).toBe(0)
+    expect(JSON.parse(created.stdout)).toMatchObject({ slug: 'acme', name: 'Acme Inc.', plan: 'enterprise' })
+    const again = await cli('orgs', 'create', 'acme')
+    expect(again.code).toBe(1)
+    expect(again.stderr).toContain('Organization "acme" already exists')
+    const bad = await cli('orgs', 'create', 'not a slug')
+    expect(bad.code).toBe(1)
+    const listed = await cli('orgs', 'list', '--json')
+    expect(JSON.parse(listed.stdout).map((o: { slug: string }) => o.slug)).toEqual(['acme'])
+  })
+
+  it('creates tokens with scopes and quota that the server accepts, lists them without values, revokes them', async () => {
+    const created = await cli(
+      'tokens',
+      'create',
+      '--org',
+      'acme',
+      '--scopes',
+      'repo:list',
+      '--max-quota',
+      '7',
+      '--json',
+    )
+    expect(created.code).toBe(0)
+    const token = JSON.parse(created.stdout) as { id: string; token: string; scopes: string[]; maxQuota: number }
+    expect(token).toMatchObject({ scopes: ['repo:list'], maxQuota: 7 })
+    expect(token.token).toMatch(/^sktsec_[0-9A-Za-z]{48}$/)
+
+    const listed = await cli('tokens', 'list', '--org', 'acme', '--json')
+    expect(listed.stdout).not.toContain(token.token)
+    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ id: token.id, revokedAt: null })])
+
+    const app = await buildApp({ config: testConfig({ databasePath: env.DATABASE_PATH as string }) })
+    try {
+      const headers = { authorization: `Bearer ${token.token}` }
+      const list = await app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers })
+      expect(list.statusCode).toBe(200)
+      expect(list.headers['x-ratelimit-limit']).toBe('7')
+      const create = await app.inject({ method: 'POST', url: '/v0/orgs/acme/repos', headers, payload: { name: 'x' } })
+      expect(create.statusCode).toBe(403)
+
+      expect((await cli('tokens', 'revoke', token.id)).code).toBe(0)
+      app.services.tokens.clearCache()
+      expect((await app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers })).statusCode).toBe(401)
+    } finally {
+      await app.close()
+    }
+    const revokedAgain = await cli('tokens', 'revoke', token.id)
+    expect(revokedAgain.code).toBe(1)
+  })
+
+  it('refuses unknown scopes, unknown orgs and bad quotas', async () => {
+    expect((await cli('tokens', 'create', '--org', 'acme', '--scopes', 'repo:write')).stderr).toContain(
+      'unknown scope "repo:write"',
+    )
+    expect((await cli('tokens', 'create', '--org', 'nope')).stderr).toContain('Organization "nope" not found')
+    expect((await cli('tokens', 'create', '--org', 'acme', '--max-quota', '-1')).code).not.toBe(0)
+  })
+
+  it('deletes an org with everything in it', async () => {
+    expect((await cli('orgs', 'create', 'temp')).code).toBe(0)
+    expect((await cli('tokens', 'create', '--org', 'temp')).code).toBe(0)
+    expect((await cli('orgs', 'delete', 'temp')).code).toBe(0)
+    expect((await cli('tokens', 'list', '--org', 'temp', '--json')).stdout.trim()).toBe('[]')
+  })
+})

@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { type StartedServer, startServer } from './helpers/process.js'
+
+/** The real entry point, as `npm start` runs it: config, migrations, bootstrap, listen, shutdown. */
+describe('server start-up', () => {
+  let dir: string
+  let server: StartedServer | undefined
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'srs-server-'))
+  })
+  afterEach(async () => {
+    await server?.stop('SIGKILL')
+    server = undefined
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  const db = () => join(dir, 'nested', 'folder', 'socket.db')
+  const api = (path: string, token: string, init: RequestInit = {}) =>
+    fetch(`${server?.url}/v0${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
+    })
+
+  it('creates an org and a token on first start, prints them once, and keeps data across restarts', async () => {
+    server = await startServer({ DATABASE_PATH: db(), BOOTSTRAP_ORG_SLUG: 'first-org' })
+    const printed = /org:\s+(\S+)\n\s+token: (sktsec_\w+)/.exec(server.output())
+    expect(printed?.[1]).toBe('first-org')
+    const token = printed?.[2] ?? ''
+    const created = await api('/orgs/first-org/repos', token, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'kept' }),
+    })
+    expect(created.status).toBe(201)
+    const { id } = (await created.json()) as { id: string }
+    expect(await server.stop('SIGTERM')).toBe(0)
+
+    server = await startServer({ DATABASE_PATH: db(), BOOTSTRAP_ORG_SLUG: 'first-org' })
+    expect(server.output()).not.toContain('first run')
+    const read = await api('/orgs/first-org/repos/kept', token)
+    expect(read.status).toBe(200)
+    expect(await read.json()).toMatchObject({ id, slug: 'kept' })
+  })
+
+  it('uses BOOTSTRAP_TOKEN as the first token, without printing it', async () => {
+    const token = 'ci-token-0123456789abcdef'
+    server = await startServer({ DATABASE_PATH: db(), BOOTSTRAP_ORG_SLUG: 'ci', BOOTSTRAP_TOKEN: token })
+    expect(server.output()).not.toContain(token)
+    expect(server.output()).toContain('(the value of BOOTSTRAP_TOKEN)')
+    expect((await api('/orgs/ci/repos', token)).status).toBe(200)
+  })
+
+  it('creates nothing with BOOTSTRAP=false', async () => {
+    server = await startServer({ DATABASE_PATH: db(), BOOTSTRAP: 'false' })
+    expect(server.output()).not.toContain('first run')
+    expect((await api('/orgs/my-org/repos', 'sktsec_anything_at_all_here')).status).toBe(401)
+  })
+
+  it('refuses to start with a bad setting and names it', async () => {
+    await expect(startServer({ DATABASE_PATH: db(), PORT: 'eighty' })).rejects.toThrow(/PORT="eighty"/)
+  })
+})
