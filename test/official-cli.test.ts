@@ -1,0 +1,177 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestApp, issueToken, type TestApp } from './helpers/app.js'
+import { root } from './helpers/process.js'
+
+interface CliResult {
+  code: number | null
+  json: { ok: boolean; data?: unknown; message?: string; cause?: string }
+}
+
+/**
+ * Socket's official CLI (pinned devDependency) against a real listening server. It is pointed at us
+ * with SOCKET_CLI_API_BASE_URL and SOCKET_CLI_API_TOKEN and runs with a throwaway HOME; nothing else
+ * about it is changed.
+ */
+describe('@socketsecurity/cli against a listening server', () => {
+  let t: TestApp
+  let home: string
+  let baseUrl: string
+
+  beforeAll(async () => {
+    t = await createTestApp()
+    await t.app.listen({ port: 0, host: '127.0.0.1' })
+    baseUrl = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}/v0`
+    home = mkdtempSync(join(tmpdir(), 'srs-socket-cli-'))
+  })
+  afterAll(async () => {
+    await t.close()
+    rmSync(home, { recursive: true, force: true })
+  })
+
+  function socket(args: string[], token = t.token): Promise<CliResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [join(root, 'node_modules/@socketsecurity/cli/bin/cli.js'), ...args], {
+        cwd: home,
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: home,
+          SOCKET_CLI_API_BASE_URL: baseUrl,
+          SOCKET_CLI_API_TOKEN: token,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString()
+      })
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString()
+      })
+      child.on('error', reject)
+      child.on('close', (code) => {
+        try {
+          resolve({ code, json: JSON.parse(stdout) })
+        } catch {
+          reject(new Error(`socket ${args.join(' ')} printed no JSON (exit ${code}):\n${stdout}\n${stderr}`))
+        }
+      })
+    })
+  }
+
+  const repoFields = {
+    id: expect.stringMatching(/^\d+$/),
+    created_at: expect.any(String),
+    updated_at: expect.any(String),
+    html_url: expect.stringContaining('/dashboard/org/acme/repo/'),
+    head_full_scan_id: null,
+    integration_meta: null,
+  }
+
+  it('socket repository create | view | update | del', async () => {
+    const created = await socket([
+      'repository',
+      'create',
+      'cli-repo',
+      '--org',
+      'acme',
+      '--repo-description',
+      'made by the CLI',
+      '--homepage',
+      'https://example.com',
+      '--visibility',
+      'public',
+      '--json',
+    ])
+    expect(created.code).toBe(0)
+    expect(created.json).toEqual({
+      ok: true,
+      data: {
+        ...repoFields,
+        slug: 'cli-repo',
+        name: 'cli-repo',
+        description: 'made by the CLI',
+        homepage: 'https://example.com',
+        visibility: 'public',
+        archived: false,
+        default_branch: 'main',
+        workspace: '',
+      },
+    })
+
+    const viewed = await socket(['repository', 'view', 'cli-repo', '--org', 'acme', '--json'])
+    expect(viewed.code).toBe(0)
+    expect(viewed.json.data).toMatchObject({ slug: 'cli-repo', slig: 'cli-repo', description: 'made by the CLI' })
+
+    const updated = await socket([
+      'repository',
+      'update',
+      'cli-repo',
+      '--org',
+      'acme',
+      '--repo-description',
+      'changed',
+      '--default-branch',
+      'trunk',
+      '--json',
+    ])
+    expect(updated.code).toBe(0)
+    expect(updated.json.data).toMatchObject({ slug: 'cli-repo', description: 'changed', default_branch: 'trunk' })
+
+    const deleted = await socket(['repository', 'del', 'cli-repo', '--org', 'acme', '--json'])
+    expect(deleted).toEqual({ code: 0, json: { ok: true, data: { status: 'ok' } } })
+
+    const gone = await socket(['repository', 'view', 'cli-repo', '--org', 'acme', '--json'])
+    expect(gone.code).not.toBe(0)
+    expect(gone.json).toMatchObject({ ok: false, data: { code: 404 } })
+  })
+
+  it('socket repository list, and list --all across pages (page=0, nextPage null at the end)', async () => {
+    for (let i = 0; i < 120; i++) {
+      await t.services.repos.create(t.org.id, { slug: `bulk-${String(i).padStart(3, '0')}` }, { returnExisting: false })
+    }
+    const first = await socket(['repository', 'list', '--org', 'acme', '--json'])
+    expect(first.code).toBe(0)
+    const page = (first.json.data as { data: { results: unknown[]; nextPage: number | null } }).data
+    expect(page.results).toHaveLength(30)
+    expect(page.nextPage).toBe(2)
+
+    const all = await socket(['repository', 'list', '--all', '--org', 'acme', '--json'])
+    expect(all.code).toBe(0)
+    const everything = (all.json.data as { data: { results: { slug: string }[]; nextPage: number | null } }).data
+    expect(everything.results).toHaveLength(120)
+    expect(new Set(everything.results.map((r) => r.slug)).size).toBe(120)
+    expect(everything.nextPage).toBeNull()
+  })
+
+  it('socket organization quota | list', async () => {
+    const quota = await socket(['organization', 'quota', '--json'])
+    expect(quota.code).toBe(0)
+    expect(quota.json.data).toEqual({
+      quota: expect.any(Number),
+      maxQuota: 100_000,
+      nextWindowRefresh: expect.any(String),
+    })
+    const orgs = await socket(['organization', 'list', '--json'])
+    expect(orgs.code).toBe(0)
+    expect(JSON.stringify(orgs.json.data)).toContain('"slug":"acme"')
+    expect(JSON.stringify(orgs.json.data)).toContain('"plan":"enterprise"')
+  })
+
+  it('reports Socket’s errors for a bad token and a missing scope', async () => {
+    const unauthorized = await socket(['repository', 'list', '--org', 'acme', '--json'], 'sktsec_not_a_real_token_000')
+    expect(unauthorized.code).not.toBe(0)
+    expect(unauthorized.json).toMatchObject({ ok: false, data: { code: 401 } })
+    expect(unauthorized.json.cause).toContain('Invalid API token')
+
+    const listOnly = await issueToken(t.services, { orgSlug: 'acme', scopes: ['repo:list'] })
+    const forbidden = await socket(['repository', 'create', 'nope', '--org', 'acme', '--json'], listOnly)
+    expect(forbidden.json).toMatchObject({ ok: false, data: { code: 403 } })
+    expect(forbidden.json.cause).toContain('Insufficient permissions for API method')
+  })
+})
