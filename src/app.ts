@@ -3,8 +3,10 @@ import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { type Config, loadConfig } from './config.js'
 import { closeDb, createRepositories, type Db, openDb, runMigrations } from './db/index.js'
+import adminPlugin from './http/plugins/admin.js'
 import authPlugin from './http/plugins/auth.js'
 import errorHandler from './http/plugins/error-handler.js'
+import operationsPlugin, { requestId } from './http/plugins/operations.js'
 import servicesPlugin from './http/plugins/services.js'
 import { registerOperations } from './http/routes.js'
 import { type LoadedSpec, loadSpec } from './http/spec-loader.js'
@@ -45,6 +47,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
       redact: { paths: ['req.headers.authorization', 'req.headers["x-admin-secret"]'], censor: '[redacted]' },
     },
     bodyLimit: config.bodyLimit,
+    genReqId: requestId,
+    requestIdLogLabel: 'reqId',
     ajv: {
       // Fastify's defaults, said out loud: unknown body properties are dropped (Socket's CLI sends
       // extra ones such as orgSlug), query strings are coerced, and body defaults were already
@@ -71,7 +75,9 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     parseJson(request, text, done)
   })
 
+  await app.register(operationsPlugin)
   await app.register(authPlugin)
+  await app.register(adminPlugin)
   await app.register(swagger, { mode: 'static', specification: { document: loaded.document as never } })
   await app.register(swaggerUi, { routePrefix: '/docs' })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())

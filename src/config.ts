@@ -32,6 +32,20 @@ const envSchema = z.object({
   QUOTA_WINDOW_SECONDS: integer(1).default(3600),
   /** How long a verified token stays cached in memory; bounds how late a revocation from another process is seen. */
   AUTH_CACHE_TTL_MS: integer(0, 3_600_000).default(5000),
+  /** Per-operation quota costs overriding the spec's, e.g. `getOrgRepoList=0,createOrgRepo=2`. */
+  QUOTA_COSTS: z
+    .string()
+    .regex(
+      /^\s*[A-Za-z]+\s*=\s*\d+\s*(,\s*[A-Za-z]+\s*=\s*\d+\s*)*$/,
+      'must look like operationId=cost,operationId=cost',
+    )
+    .optional(),
+  /** Enables the /_admin API; requests must send it in `X-Admin-Secret`. */
+  ADMIN_SECRET: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
+  /** Origins allowed by CORS: a comma-separated list, or `*`. Empty: CORS off. */
+  CORS_ORIGINS: z.string().optional(),
+  /** Whether to expose Prometheus metrics at /metrics. */
+  METRICS: booleanFromEnv.default(true),
   BOOTSTRAP: booleanFromEnv.default(true),
   BOOTSTRAP_ORG_SLUG: z
     .string()
@@ -57,7 +71,14 @@ export interface Config {
   readonly quota: {
     readonly defaultMax: number
     readonly windowSeconds: number
+    /** operationId → units, overriding the spec's `x-quota-cost`. */
+    readonly costs: Readonly<Record<string, number>>
   }
+  /** The secret of the /_admin API; undefined disables it. */
+  readonly adminSecret: string | undefined
+  /** CORS allowed origins; `['*']` for any, empty for CORS off. */
+  readonly corsOrigins: readonly string[]
+  readonly metrics: boolean
   readonly authCacheTtlMs: number
   readonly bootstrap: {
     readonly enabled: boolean
@@ -66,6 +87,9 @@ export interface Config {
     readonly token: string | undefined
   }
 }
+
+/** Never echoed back, not even in a configuration error. */
+const secretVariables = new Set(['ADMIN_SECRET', 'BOOTSTRAP_TOKEN'])
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
@@ -79,7 +103,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const key = String(issue.path[0] ?? '')
-      return `  ${key}=${JSON.stringify(env[key] ?? '')}: ${issue.message}`
+      const shown = secretVariables.has(key) ? '(value hidden)' : JSON.stringify(env[key] ?? '')
+      return `  ${key}=${shown}: ${issue.message}`
     })
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
   }
@@ -92,7 +117,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     bodyLimit: e.BODY_LIMIT,
     dashboardBaseUrl: e.DASHBOARD_BASE_URL.replace(/\/+$/, ''),
-    quota: { defaultMax: e.QUOTA_DEFAULT_MAX, windowSeconds: e.QUOTA_WINDOW_SECONDS },
+    quota: { defaultMax: e.QUOTA_DEFAULT_MAX, windowSeconds: e.QUOTA_WINDOW_SECONDS, costs: parseCosts(e.QUOTA_COSTS) },
+    adminSecret: e.ADMIN_SECRET,
+    corsOrigins: (e.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+    metrics: e.METRICS,
     authCacheTtlMs: e.AUTH_CACHE_TTL_MS,
     bootstrap: {
       enabled: e.BOOTSTRAP,
@@ -107,6 +138,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 export function testConfig(overrides: Partial<Config> = {}): Config {
   const base = loadConfig({ DATABASE_PATH: ':memory:', LOG_LEVEL: 'silent', BOOTSTRAP: 'false' })
   return deepFreeze({ ...base, ...overrides })
+}
+
+function parseCosts(spec: string | undefined): Record<string, number> {
+  if (!spec) return {}
+  return Object.fromEntries(
+    spec.split(',').map((pair) => {
+      const [operationId = '', cost = '0'] = pair.split('=').map((part) => part.trim())
+      return [operationId, Number(cost)]
+    }),
+  )
 }
 
 function deepFreeze<T>(value: T): T {

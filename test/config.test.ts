@@ -34,6 +34,10 @@ describe('config', () => {
       BOOTSTRAP_ORG_SLUG: 'ci',
       BOOTSTRAP_ORG_NAME: 'CI',
       BOOTSTRAP_TOKEN: 'abcdefghijklmnop',
+      QUOTA_COSTS: 'getOrgRepoList=0, createOrgRepo=3',
+      ADMIN_SECRET: 'admin-secret-0123456789',
+      CORS_ORIGINS: 'https://a.example, https://b.example',
+      METRICS: 'false',
     })
     expect(config).toEqual({
       port: 8080,
@@ -43,7 +47,10 @@ describe('config', () => {
       logLevel: 'warn',
       bodyLimit: 4096,
       dashboardBaseUrl: 'https://dash.example.com',
-      quota: { defaultMax: 50, windowSeconds: 60 },
+      quota: { defaultMax: 50, windowSeconds: 60, costs: { getOrgRepoList: 0, createOrgRepo: 3 } },
+      adminSecret: 'admin-secret-0123456789',
+      corsOrigins: ['https://a.example', 'https://b.example'],
+      metrics: false,
       authCacheTtlMs: 0,
       bootstrap: { enabled: false, orgSlug: 'ci', orgName: 'CI', token: 'abcdefghijklmnop' },
     })
@@ -56,7 +63,14 @@ describe('config', () => {
   it('names every bad variable in one error', () => {
     let error: unknown
     try {
-      loadConfig({ PORT: '99999', LOG_LEVEL: 'loud', BOOTSTRAP_TOKEN: 'short', BOOTSTRAP: 'maybe' })
+      loadConfig({
+        PORT: '99999',
+        LOG_LEVEL: 'loud',
+        BOOTSTRAP_TOKEN: 'short',
+        BOOTSTRAP: 'maybe',
+        QUOTA_COSTS: 'getQuota:1',
+        ADMIN_SECRET: 'short',
+      })
     } catch (e) {
       error = e
     }
@@ -64,7 +78,10 @@ describe('config', () => {
     const message = (error as Error).message
     expect(message).toContain('PORT="99999"')
     expect(message).toContain('LOG_LEVEL="loud"')
-    expect(message).toContain('BOOTSTRAP_TOKEN="short": must be at least 16 characters')
+    expect(message).toContain('BOOTSTRAP_TOKEN=(value hidden): must be at least 16 characters')
     expect(message).toContain('BOOTSTRAP="maybe"')
+    expect(message).toContain('QUOTA_COSTS="getQuota:1"')
+    expect(message).toContain('ADMIN_SECRET=(value hidden)')
+    expect(message).not.toContain('short')
   })
 })

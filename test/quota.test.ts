@@ -8,7 +8,10 @@ describe('quota', () => {
   let clock: number
   beforeEach(async () => {
     clock = START
-    t = await createTestApp({ now: () => clock, config: { quota: { defaultMax: 1000, windowSeconds: 3600 } } })
+    t = await createTestApp({
+      now: () => clock,
+      config: { quota: { defaultMax: 1000, windowSeconds: 3600, costs: {} } },
+    })
   })
   afterEach(() => t.close())
 

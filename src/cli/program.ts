@@ -1,4 +1,6 @@
+import { readFileSync, writeFileSync } from 'node:fs'
 import { Command, InvalidArgumentError } from 'commander'
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import { ConfigError, loadConfig } from '../config.js'
 import { closeDb, createRepositories, openDb, runMigrations } from '../db/index.js'
 import type { Token } from '../db/models.js'
@@ -162,6 +164,49 @@ export function buildProgram(): Command {
     .action(async function (this: Command, id: string) {
       await withServices(this, (s) => s.tokens.revoke(id))
       print(false, null, `revoked token ${id}`)
+    })
+
+  program
+    .command('seed')
+    .description('Add the orgs, tokens, repos and labels of a fixture file (JSON or YAML); all or nothing')
+    .argument('<file>', 'fixture file (format: docs/fixtures.md, example: examples/fixture.yml)')
+    .option('--json', 'print JSON')
+    .action(async function (this: Command, file: string, opts: { json?: boolean }) {
+      const fixture = parseYaml(readFileSync(file, 'utf8'), { merge: true })
+      const counts = await withServices(this, (s) => s.state.seed(fixture))
+      print(Boolean(opts.json), counts, `seeded ${JSON.stringify(counts)}`)
+    })
+  program
+    .command('import')
+    .description('Replace the whole database with a fixture file (typically an export); all or nothing')
+    .argument('<file>', 'fixture file, JSON or YAML')
+    .option('--json', 'print JSON')
+    .action(async function (this: Command, file: string, opts: { json?: boolean }) {
+      const fixture = parseYaml(readFileSync(file, 'utf8'), { merge: true })
+      const counts = await withServices(this, (s) => s.state.import(fixture))
+      print(Boolean(opts.json), counts, `imported ${JSON.stringify(counts)}`)
+    })
+  program
+    .command('export')
+    .description('Write the whole state as a fixture (token values are never included, only their hashes)')
+    .option('--format <format>', 'json or yaml', 'json')
+    .option('--output <file>', 'write to this file instead of stdout')
+    .action(async function (this: Command, opts: { format: string; output?: string }) {
+      const fixture = await withServices(this, (s) => s.state.export())
+      const text = opts.format === 'yaml' ? stringifyYaml(fixture) : `${JSON.stringify(fixture, null, 2)}\n`
+      if (opts.output) writeFileSync(opts.output, text)
+      else process.stdout.write(text)
+    })
+  program
+    .command('reset')
+    .description('Delete repos and labels (of one org, or all) and refill token quotas; orgs and tokens stay')
+    .option('--org <slug>', 'only this organization')
+    .option('--everything', 'delete orgs and tokens too: an empty database')
+    .action(async function (this: Command, opts: { org?: string; everything?: boolean }) {
+      await withServices(this, (s) =>
+        s.state.reset({ ...(opts.org ? { org: opts.org } : {}), everything: Boolean(opts.everything) }),
+      )
+      print(false, null, opts.everything ? 'database emptied' : `reset ${opts.org ?? 'all orgs'}`)
     })
 
   return program

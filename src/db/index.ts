@@ -1,7 +1,9 @@
 import type { Db } from './client.js'
+import { createHealthRepository } from './repositories/health-repository.js'
 import { createLabelRepository } from './repositories/label-repository.js'
 import { createOrgRepository } from './repositories/org-repository.js'
 import { createRepoRepository } from './repositories/repo-repository.js'
+import { createStateRepository } from './repositories/state-repository.js'
 import { createTokenRepository } from './repositories/token-repository.js'
 
 export { closeDb, type Db, openDb } from './client.js'
@@ -15,6 +17,8 @@ export function createRepositories(db: Db) {
     tokens: createTokenRepository(db),
     repos: createRepoRepository(db),
     labels: createLabelRepository(db),
+    state: createStateRepository(db),
+    health: createHealthRepository(db),
   }
 }
 

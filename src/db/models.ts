@@ -91,3 +91,59 @@ export interface Page<T> {
   items: T[]
   hasMore: boolean
 }
+
+/** One org's whole state, as fixtures seed it and exports write it. */
+export interface OrgState {
+  id?: string
+  slug: string
+  name: string | null
+  image: string | null
+  plan: string
+  createdAt?: number
+  tokens: TokenState[]
+  repos: RepoState[]
+  labels: LabelState[]
+}
+
+export interface TokenState {
+  id?: string
+  name: string
+  tokenHash: string
+  tokenPrefix: string
+  scopes: string[]
+  maxQuota: number
+  createdAt?: number
+  revokedAt: number | null
+}
+
+export interface RepoState {
+  id?: string
+  workspace: string
+  slug: string
+  name: string
+  description: string | null
+  homepage: string | null
+  visibility: 'public' | 'private'
+  archived: boolean
+  defaultBranch: string | null
+  headFullScanId: string | null
+  integrationMeta: IntegrationMeta | null
+  createdAt?: number
+  updatedAt?: number
+}
+
+export interface LabelState {
+  id?: string
+  name: string
+  settings: LabelSettings
+  /** Associated repos of the same org, by workspace and slug. */
+  repositories: { workspace: string; slug: string }[]
+  createdAt?: number
+  updatedAt?: number
+}
+
+export interface StateSnapshot {
+  orgs: OrgState[]
+}
+
+export type ResetScope = { kind: 'data'; orgId?: string } | { kind: 'everything' }

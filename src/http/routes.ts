@@ -1,6 +1,8 @@
 import { Ajv } from 'ajv'
-import type { FastifyInstance, FastifyRequest, RouteHandlerMethod } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
+import { ConfigError } from '../config.js'
 import { type OperationId, operationHandlers } from './handlers/index.js'
+import { errorBody } from './plugins/error-handler.js'
 import type { LoadedSpec, OperationSpec } from './spec-loader.js'
 
 declare module 'fastify' {
@@ -44,14 +46,37 @@ async function pageZeroIsPageOne(request: FastifyRequest) {
   if (query.page === '0') query.page = '1'
 }
 
-/** Registers one route per operation of the spec, each with the handler of its operationId. */
+/** An injected fault (admin API) delays the request, or answers it with a forced status. */
+function injectedFaults(fastify: FastifyInstance, operationId: string) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (fastify.faults.size === 0) return
+    const fault = fastify.faults.take(operationId, (request.params as { org_slug?: string }).org_slug)
+    if (!fault) return
+    if (fault.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, fault.delayMs))
+    if (fault.status === undefined) return
+    reply.header('x-injected-fault', fault.id)
+    if (fault.status === 429 || fault.status === 503) reply.header('retry-after', '1')
+    return reply.code(fault.status).send(errorBody(fault.message ?? 'Injected fault'))
+  }
+}
+
+/**
+ * Registers one route per operation of the spec, each with the handler of its operationId.
+ * `QUOTA_COSTS` overrides the spec's per-operation costs; an unknown operationId there is an error.
+ */
 export async function registerOperations(fastify: FastifyInstance, spec: LoadedSpec) {
   const specIds = new Set(spec.operations.map((op) => op.operationId))
   const missing = Object.keys(operationHandlers).filter((id) => !specIds.has(id))
   if (missing.length > 0) throw new Error(`handlers without an operation in the spec: ${missing.join(', ')}`)
+  const costs = fastify.config.quota.costs
+  const unknownCosts = Object.keys(costs).filter((id) => !specIds.has(id))
+  if (unknownCosts.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n  QUOTA_COSTS: unknown operationId ${unknownCosts.join(', ')}`)
+  }
   const strict = strictValidatorCompiler()
 
-  for (const operation of spec.operations) {
+  for (const specOperation of spec.operations) {
+    const operation = { ...specOperation, quotaCost: costs[specOperation.operationId] ?? specOperation.quotaCost }
     const handler = operationHandlers[operation.operationId as OperationId]
     if (!handler) throw new Error(`the spec's operation ${operation.operationId} has no handler`)
     fastify.route({
@@ -59,7 +84,7 @@ export async function registerOperations(fastify: FastifyInstance, spec: LoadedS
       url: operation.url,
       schema: operation.schema,
       config: { operationId: operation.operationId },
-      onRequest: fastify.securityHooks(operation),
+      onRequest: [injectedFaults(fastify, operation.operationId), ...fastify.securityHooks(operation)],
       preValidation: [
         ...(hasQueryParameter(operation, 'page') ? [pageZeroIsPageOne] : []),
         ...(operation.bodyOptional ? [absentBodyIsEmpty] : []),

@@ -4,6 +4,7 @@ import { createLabelService } from './label-service.js'
 import { createOrgService } from './org-service.js'
 import { createQuotaService } from './quota-service.js'
 import { createRepoService } from './repo-service.js'
+import { createStateService } from './state-service.js'
 import { createTokenService } from './token-service.js'
 
 export interface ServiceOptions {
@@ -14,18 +15,26 @@ export interface ServiceOptions {
 
 /** Every service over one set of repositories. */
 export function createServices(repositories: Repositories, { config, now = Date.now }: ServiceOptions) {
+  const tokens = createTokenService({
+    tokens: repositories.tokens,
+    orgs: repositories.orgs,
+    now,
+    defaultMaxQuota: config.quota.defaultMax,
+    cacheTtlMs: config.authCacheTtlMs,
+  })
   return {
     orgs: createOrgService({ orgs: repositories.orgs, now }),
-    tokens: createTokenService({
-      tokens: repositories.tokens,
-      orgs: repositories.orgs,
-      now,
-      defaultMaxQuota: config.quota.defaultMax,
-      cacheTtlMs: config.authCacheTtlMs,
-    }),
+    tokens,
     quota: createQuotaService({ tokens: repositories.tokens, now, windowSeconds: config.quota.windowSeconds }),
     repos: createRepoService({ repos: repositories.repos, now }),
     labels: createLabelService({ labels: repositories.labels, now }),
+    health: repositories.health,
+    state: createStateService({
+      state: repositories.state,
+      orgs: repositories.orgs,
+      now,
+      onTokensChanged: () => tokens.clearCache(),
+    }),
   }
 }
 

@@ -81,6 +81,8 @@ async function authPlugin(fastify: FastifyInstance) {
       try {
         setRateLimitHeaders(reply, await quota.spend(principal, cost))
       } catch (error) {
+        if (error instanceof ForbiddenError) request.quotaRejection = 'max_quota'
+        if (error instanceof QuotaExceededError) request.quotaRejection = 'exhausted'
         if (error instanceof QuotaExceededError && error.details) {
           const { maxQuota, nextWindowRefresh } = error.details as { maxQuota: number; nextWindowRefresh: string }
           setRateLimitHeaders(reply, { limit: maxQuota, remaining: 0, resetsAt: Date.parse(nextWindowRefresh) })

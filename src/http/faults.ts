@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto'
+import { z } from 'zod'
+
+/**
+ * Opt-in fault and latency injection, driven through the admin API: a rule delays, or answers
+ * with a forced status, the requests of the operations and orgs it matches — so users can test
+ * their clients' retry paths. Rules live in memory and vanish with the process.
+ */
+
+export const faultRuleInput = z
+  .object({
+    /** Only this operationId; any when absent. */
+    operationId: z.string().min(1).optional(),
+    /** Only requests for this org slug; any when absent. */
+    org: z.string().min(1).optional(),
+    /** Added latency before the request is handled, in ms. */
+    delayMs: z.number().int().min(0).max(60_000).default(0),
+    /** Answer with this status (Socket's error body) instead of handling the request. */
+    status: z.number().int().min(400).max(599).optional(),
+    message: z.string().max(500).optional(),
+    /** Applies this many times, then disappears; forever when absent. */
+    times: z.number().int().min(1).optional(),
+  })
+  .strict()
+  .refine((rule) => rule.delayMs > 0 || rule.status !== undefined, { message: 'a fault needs delayMs or status' })
+
+export type FaultRuleInput = z.input<typeof faultRuleInput>
+
+export interface FaultRule {
+  id: string
+  operationId?: string
+  org?: string
+  delayMs: number
+  status?: number
+  message?: string
+  /** Applications left; undefined for unlimited. */
+  remaining?: number
+}
+
+export function createFaultRegistry() {
+  let rules: FaultRule[] = []
+  return {
+    add(input: z.output<typeof faultRuleInput>): FaultRule {
+      const rule: FaultRule = { id: randomUUID(), delayMs: input.delayMs }
+      if (input.operationId !== undefined) rule.operationId = input.operationId
+      if (input.org !== undefined) rule.org = input.org
+      if (input.status !== undefined) rule.status = input.status
+      if (input.message !== undefined) rule.message = input.message
+      if (input.times !== undefined) rule.remaining = input.times
+      rules.push(rule)
+      return rule
+    },
+    list(): FaultRule[] {
+      return rules.map((rule) => ({ ...rule }))
+    },
+    remove(id: string): boolean {
+      const before = rules.length
+      rules = rules.filter((rule) => rule.id !== id)
+      return rules.length < before
+    },
+    clear(): void {
+      rules = []
+    },
+    /** The first rule matching the request, consuming one of its applications. */
+    take(operationId: string, org: string | undefined): FaultRule | undefined {
+      const rule = rules.find(
+        (r) => (r.operationId === undefined || r.operationId === operationId) && (r.org === undefined || r.org === org),
+      )
+      if (!rule) return undefined
+      if (rule.remaining !== undefined) {
+        rule.remaining--
+        if (rule.remaining <= 0) rules = rules.filter((r) => r !== rule)
+      }
+      return { ...rule }
+    },
+    get size(): number {
+      return rules.length
+    },
+  }
+}
+
+export type FaultRegistry = ReturnType<typeof createFaultRegistry>

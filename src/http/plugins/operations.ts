@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto'
+import cors from '@fastify/cors'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { Counter, Histogram, Registry } from 'prom-client'
+import { createFaultRegistry } from '../faults.js'
+import { errorBody } from './error-handler.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set when the quota step refused the request. */
+    quotaRejection: 'exhausted' | 'max_quota' | null
+  }
+}
+
+/** Request ids we accept from a caller; anything else (too long, odd characters) is replaced. */
+const acceptableRequestId = /^[A-Za-z0-9._:@/+=-]{1,128}$/
+
+/** `X-Request-Id` on the way in (honoured when sane) and out, and in every log line as `reqId`. */
+export function requestId(request: { headers: Record<string, string | string[] | undefined> }): string {
+  const incoming = request.headers['x-request-id']
+  return typeof incoming === 'string' && acceptableRequestId.test(incoming) ? incoming : randomUUID()
+}
+
+/**
+ * What operators need around the API: request ids, CORS, /health and /ready, Prometheus /metrics,
+ * and the fault registry the admin API drives. None of these routes is metered or authenticated.
+ */
+async function operationsPlugin(fastify: FastifyInstance) {
+  const { config, services } = fastify
+  fastify.decorateRequest('quotaRejection', null)
+  fastify.decorate('faults', createFaultRegistry())
+
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  if (config.corsOrigins.length > 0) {
+    await fastify.register(cors, {
+      origin: config.corsOrigins.includes('*') ? true : [...config.corsOrigins],
+      methods: ['GET', 'POST', 'PUT', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
+      exposedHeaders: [
+        'retry-after',
+        'x-ratelimit-limit',
+        'x-ratelimit-remaining',
+        'x-ratelimit-reset',
+        'x-request-id',
+      ],
+      maxAge: 600,
+    })
+  }
+
+  fastify.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }))
+  fastify.get('/ready', { schema: { hide: true } }, async (_request, reply) => {
+    const checks = await services.health.check()
+    const ready = checks.database && checks.migrations
+    if (!ready) return reply.code(503).send(errorBody('Not ready', checks))
+    return { status: 'ok', checks }
+  })
+
+  if (config.metrics) {
+    const registry = new Registry()
+    const requests = new Counter({
+      name: 'socket_repos_http_requests_total',
+      help: 'HTTP requests by operationId (or route) and status code',
+      labelNames: ['operation', 'method', 'status'] as const,
+      registers: [registry],
+    })
+    const duration = new Histogram({
+      name: 'socket_repos_http_request_duration_seconds',
+      help: 'Time from request to response, by operationId (or route)',
+      labelNames: ['operation'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    })
+    const quotaRejections = new Counter({
+      name: 'socket_repos_quota_rejections_total',
+      help: 'Requests refused by the quota step (429 exhausted, 403 max_quota), by operationId',
+      labelNames: ['operation', 'reason'] as const,
+      registers: [registry],
+    })
+
+    fastify.addHook('onResponse', async (request, reply) => {
+      const operation = request.routeOptions.config.operationId ?? request.routeOptions.url ?? 'unmatched'
+      if (operation === '/metrics') return
+      requests.inc({ operation, method: request.method, status: String(reply.statusCode) })
+      duration.observe({ operation }, reply.elapsedTime / 1000)
+      if (request.quotaRejection) quotaRejections.inc({ operation, reason: request.quotaRejection })
+    })
+
+    fastify.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+      reply.type(registry.contentType)
+      return registry.metrics()
+    })
+  }
+}
+
+export default fp(operationsPlugin, { name: 'operations', fastify: '5.x', dependencies: ['services', 'error-handler'] })

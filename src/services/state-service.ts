@@ -1,0 +1,284 @@
+import { z } from 'zod'
+import type { OrgState, StateSnapshot } from '../db/models.js'
+import type { OrgRepository } from '../db/repositories/org-repository.js'
+import type { StateRepository } from '../db/repositories/state-repository.js'
+import { ConflictError, NotFoundError } from './errors.js'
+import { RESERVED_SLUGS } from './repo-service.js'
+import { knownScopes } from './scopes.js'
+import { hashToken, TOKEN_PREFIX } from './token-service.js'
+import { parseOrThrow } from './validation.js'
+
+/**
+ * The fixture format: what `seed`/`import` read and `export` writes (JSON or YAML). Field names
+ * follow the API's (snake_case for repos, Socket's keys for label settings). See docs/fixtures.md.
+ */
+
+const id = z.string().regex(/^[1-9][0-9]{0,15}$/, 'ids are positive integers written as strings')
+const timestamp = z.iso.datetime({ offset: true }).transform((iso) => Date.parse(iso))
+const slug = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,100}$/, 'a slug is 1-100 ASCII letters, digits, ".", "-" or "_"')
+  .refine((s) => !RESERVED_SLUGS.has(s), { message: 'slug is reserved' })
+const action = z.enum(['defer', 'error', 'warn', 'monitor', 'ignore'])
+
+const tokenFixture = z
+  .object({
+    id: id.optional(),
+    token: z
+      .string()
+      .min(16, 'a token must be at least 16 characters')
+      .max(512)
+      .regex(/^[\x21-\x7e]+$/)
+      .optional(),
+    token_hash: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'token_hash is a SHA-256 in hex')
+      .optional(),
+    token_prefix: z.string().max(64).optional(),
+    name: z.string().max(200).default(''),
+    scopes: z
+      .array(z.string().refine((s) => knownScopes.includes(s), { error: (i) => `unknown scope "${String(i.input)}"` }))
+      .min(1)
+      .default(['repo', 'repo-label']),
+    max_quota: z.number().int().min(0).default(1000),
+    created_at: timestamp.optional(),
+    revoked_at: timestamp.nullable().default(null),
+  })
+  .refine((t) => (t.token === undefined) !== (t.token_hash === undefined), {
+    message: 'a token needs exactly one of token or token_hash',
+  })
+
+const integrationMeta = z
+  .object({
+    type: z.literal('github').optional(),
+    value: z
+      .object({
+        installation_id: z.string(),
+        installation_login: z.string(),
+        repo_name: z.string().nullable(),
+        repo_id: z.string().nullable(),
+      })
+      .optional(),
+  })
+  .nullable()
+
+const repoFixture = z.object({
+  id: id.optional(),
+  slug,
+  name: z.string().max(1000).optional(),
+  description: z.string().max(10_000).nullable().default(''),
+  homepage: z.string().max(2048).nullable().default(''),
+  visibility: z.enum(['public', 'private']).default('private'),
+  archived: z.boolean().default(false),
+  default_branch: z.string().max(255).nullable().default('main'),
+  workspace: z.string().max(100).default(''),
+  head_full_scan_id: z.string().max(200).nullable().default(null),
+  integration_meta: integrationMeta.default(null),
+  created_at: timestamp.optional(),
+  updated_at: timestamp.optional(),
+})
+
+const labelFixture = z.object({
+  id: id.optional(),
+  name: z
+    .string()
+    .max(999)
+    .refine((n) => n.trim().length > 0, { message: 'Label name must be non-empty' }),
+  repositories: z
+    .array(z.union([slug.transform((s) => ({ slug: s, workspace: '' })), z.object({ slug, workspace: z.string() })]))
+    .default([]),
+  settings: z
+    .object({
+      issueRules: z
+        .record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/), z.object({ action }).strict())
+        .nullable()
+        .default(null),
+      issueRulesPolicyDefault: z.enum(['default', 'low', 'medium', 'high']).nullable().default(null),
+      licensePolicy: z.record(z.string(), z.unknown()).nullable().default(null),
+      recentlyPublishedThresholdMs: z.number().int().min(0).nullable().default(null),
+    })
+    .strict()
+    .default({
+      issueRules: null,
+      issueRulesPolicyDefault: null,
+      licensePolicy: null,
+      recentlyPublishedThresholdMs: null,
+    }),
+  created_at: timestamp.optional(),
+  updated_at: timestamp.optional(),
+})
+
+const orgFixture = z.object({
+  id: id.optional(),
+  slug,
+  name: z.string().max(200).nullable().optional(),
+  image: z.string().max(2048).nullable().default(null),
+  plan: z.string().min(1).max(50).default('enterprise'),
+  created_at: timestamp.optional(),
+  tokens: z.array(tokenFixture).default([]),
+  repos: z.array(repoFixture).default([]),
+  labels: z.array(labelFixture).default([]),
+})
+
+export const fixtureSchema = z
+  .object({
+    version: z.literal(1).default(1),
+    orgs: z.array(orgFixture).default([]),
+  })
+  .strict()
+
+export type Fixture = z.input<typeof fixtureSchema>
+
+function toSnapshot(fixture: z.output<typeof fixtureSchema>): StateSnapshot {
+  return {
+    orgs: fixture.orgs.map(
+      (org): OrgState => ({
+        ...(org.id === undefined ? {} : { id: org.id }),
+        slug: org.slug,
+        name: org.name === undefined ? org.slug : org.name,
+        image: org.image,
+        plan: org.plan,
+        ...(org.created_at === undefined ? {} : { createdAt: org.created_at }),
+        tokens: org.tokens.map((t) => ({
+          ...(t.id === undefined ? {} : { id: t.id }),
+          name: t.name,
+          tokenHash: t.token_hash ?? hashToken(t.token ?? ''),
+          tokenPrefix: t.token_prefix ?? (t.token ?? TOKEN_PREFIX).slice(0, TOKEN_PREFIX.length + 4),
+          scopes: [...new Set(t.scopes)],
+          maxQuota: t.max_quota,
+          ...(t.created_at === undefined ? {} : { createdAt: t.created_at }),
+          revokedAt: t.revoked_at,
+        })),
+        repos: org.repos.map((r) => ({
+          ...(r.id === undefined ? {} : { id: r.id }),
+          workspace: r.workspace,
+          slug: r.slug,
+          name: r.name ?? r.slug,
+          description: r.description,
+          homepage: r.homepage,
+          visibility: r.visibility,
+          archived: r.archived,
+          defaultBranch: r.default_branch,
+          headFullScanId: r.head_full_scan_id,
+          integrationMeta: r.integration_meta,
+          ...(r.created_at === undefined ? {} : { createdAt: r.created_at }),
+          ...(r.updated_at === undefined ? {} : { updatedAt: r.updated_at }),
+        })),
+        labels: org.labels.map((l) => ({
+          ...(l.id === undefined ? {} : { id: l.id }),
+          name: l.name,
+          settings: l.settings,
+          repositories: l.repositories,
+          ...(l.created_at === undefined ? {} : { createdAt: l.created_at }),
+          ...(l.updated_at === undefined ? {} : { updatedAt: l.updated_at }),
+        })),
+      }),
+    ),
+  }
+}
+
+const iso = (ms: number) => new Date(ms).toISOString()
+
+function toFixture(snapshot: StateSnapshot) {
+  return {
+    version: 1 as const,
+    orgs: snapshot.orgs.map((org) => ({
+      id: org.id,
+      slug: org.slug,
+      name: org.name,
+      image: org.image,
+      plan: org.plan,
+      created_at: org.createdAt === undefined ? undefined : iso(org.createdAt),
+      tokens: org.tokens.map((t) => ({
+        id: t.id,
+        name: t.name,
+        token_hash: t.tokenHash,
+        token_prefix: t.tokenPrefix,
+        scopes: t.scopes,
+        max_quota: t.maxQuota,
+        created_at: t.createdAt === undefined ? undefined : iso(t.createdAt),
+        revoked_at: t.revokedAt === null ? null : iso(t.revokedAt),
+      })),
+      repos: org.repos.map((r) => ({
+        id: r.id,
+        slug: r.slug,
+        name: r.name,
+        description: r.description,
+        homepage: r.homepage,
+        visibility: r.visibility,
+        archived: r.archived,
+        default_branch: r.defaultBranch,
+        workspace: r.workspace,
+        head_full_scan_id: r.headFullScanId,
+        integration_meta: r.integrationMeta,
+        created_at: r.createdAt === undefined ? undefined : iso(r.createdAt),
+        updated_at: r.updatedAt === undefined ? undefined : iso(r.updatedAt),
+      })),
+      labels: org.labels.map((l) => ({
+        id: l.id,
+        name: l.name,
+        repositories: l.repositories.map((r) => (r.workspace === '' ? r.slug : r)),
+        settings: l.settings,
+        created_at: l.createdAt === undefined ? undefined : iso(l.createdAt),
+        updated_at: l.updatedAt === undefined ? undefined : iso(l.updatedAt),
+      })),
+    })),
+  }
+}
+
+export type ExportedFixture = ReturnType<typeof toFixture>
+
+export interface ResetOptions {
+  /** Only this org's repos and labels; otherwise every org's. */
+  org?: string
+  /** Everything: orgs and tokens too (an empty database). */
+  everything?: boolean
+}
+
+export function createStateService(deps: {
+  state: StateRepository
+  orgs: OrgRepository
+  now: () => number
+  /** Called after anything that removes or replaces tokens. */
+  onTokensChanged: () => void
+}) {
+  const { state, orgs, now, onTokensChanged } = deps
+
+  async function apply(fixture: unknown, replace: boolean) {
+    const parsed = parseOrThrow(fixtureSchema, fixture)
+    const result = await state.importState(toSnapshot(parsed), { replace }, now())
+    if (!result.ok) throw new ConflictError(`Fixture not applied: ${result.conflict}`)
+    if (replace) onTokensChanged()
+    return result.counts
+  }
+
+  return {
+    /** Adds a fixture's orgs (with their tokens, repos, labels) to what is there; all or nothing. */
+    seed: (fixture: unknown) => apply(fixture, false),
+
+    /** Replaces the whole state with a fixture (an export, typically); all or nothing. */
+    import: (fixture: unknown) => apply(fixture, true),
+
+    /** The whole state as a fixture; token values are never included, only their hashes. */
+    async export(): Promise<ExportedFixture> {
+      return toFixture(await state.exportState())
+    },
+
+    async reset(options: ResetOptions = {}): Promise<void> {
+      if (options.everything) {
+        await state.reset({ kind: 'everything' })
+        onTokensChanged()
+        return
+      }
+      let orgId: string | undefined
+      if (options.org !== undefined) {
+        const org = await orgs.findBySlug(options.org)
+        if (!org) throw new NotFoundError(`Organization "${options.org}" not found`)
+        orgId = org.id
+      }
+      await state.reset(orgId === undefined ? { kind: 'data' } : { kind: 'data', orgId })
+    },
+  }
+}
+
+export type StateService = ReturnType<typeof createStateService>
