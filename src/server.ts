@@ -15,6 +15,12 @@ export async function startServer(): Promise<FastifyInstance> {
   app.addHook('onClose', async () => {
     db.$client.close()
   })
+  // While shutting down, answers in flight end their keep-alive connection, so close() need not
+  // wait for clients to hang up.
+  let closing = false
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close')
+  })
 
   const created = await bootstrap(app.services, config.bootstrap)
   if (created) {
@@ -29,6 +35,7 @@ export async function startServer(): Promise<FastifyInstance> {
   }
 
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+    closing = true
     if (err) app.log.error({ err }, 'closing after an error')
     else app.log.info({ signal }, 'closing')
     await app.close()

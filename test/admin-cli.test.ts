@@ -87,6 +87,35 @@ describe('admin CLI', () => {
     expect((await cli('tokens', 'create', '--org', 'acme', '--max-quota', '-1')).code).not.toBe(0)
   })
 
+  it('seeds, exports, resets and imports a database file', async () => {
+    const file = { DATABASE_PATH: join(dir, 'fixture.db') }
+    const run = (...args: string[]) => runTs('src/cli/main.ts', args, file)
+    const seeded = await run('seed', 'examples/fixture.yml', '--json')
+    expect(seeded.code).toBe(0)
+    expect(JSON.parse(seeded.stdout)).toEqual({ orgs: 2, tokens: 3, repos: 4, labels: 2, associations: 2 })
+    const exportFile = join(dir, 'export.yml')
+    expect((await run('export', '--format', 'yaml', '--output', exportFile)).code).toBe(0)
+    const exported = await run('export')
+    const before = JSON.parse(exported.stdout)
+    expect(before.orgs[0].repos.map((r: { slug: string }) => r.slug)).toEqual([
+      'web-app',
+      'payments-api',
+      'legacy-cron',
+    ])
+    expect(exported.stdout).not.toContain('sktsec_fixture_ci_token_0123456789')
+
+    expect((await run('reset', '--org', 'acme')).stdout).toContain('reset acme')
+    expect(JSON.parse((await run('export')).stdout).orgs[0].repos).toEqual([])
+    expect((await run('reset', '--everything')).stdout).toContain('database emptied')
+    expect(JSON.parse((await run('export')).stdout)).toEqual({ version: 1, orgs: [] })
+
+    expect((await run('import', exportFile)).code).toBe(0)
+    expect(JSON.parse((await run('export')).stdout)).toEqual(before)
+    const again = await run('seed', 'examples/fixture.yml')
+    expect(again.code).toBe(1)
+    expect(again.stderr).toContain('already exists')
+  })
+
   it('deletes an org with everything in it', async () => {
     expect((await cli('orgs', 'create', 'temp')).code).toBe(0)
     expect((await cli('tokens', 'create', '--org', 'temp')).code).toBe(0)

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -56,6 +56,35 @@ describe('server start-up', () => {
     server = await startServer({ DATABASE_PATH: db(), BOOTSTRAP: 'false' })
     expect(server.output()).not.toContain('first run')
     expect((await api('/orgs/my-org/repos', 'sktsec_anything_at_all_here')).status).toBe(401)
+  })
+
+  it('on SIGTERM finishes in-flight requests, refuses new ones, closes the database and exits 0', async () => {
+    const token = 'shutdown-token-0123456789'
+    const secret = 'shutdown-admin-secret-0123'
+    server = await startServer({
+      DATABASE_PATH: db(),
+      BOOTSTRAP_ORG_SLUG: 'acme',
+      BOOTSTRAP_TOKEN: token,
+      ADMIN_SECRET: secret,
+    })
+    const url = server.url
+    const fault = await fetch(`${url}/_admin/faults`, {
+      method: 'POST',
+      headers: { 'x-admin-secret': secret, 'content-type': 'application/json' },
+      body: JSON.stringify({ operationId: 'getOrgRepoList', delayMs: 1500 }),
+    })
+    expect(fault.status).toBe(201)
+    const inFlight = api('/orgs/acme/repos', token)
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    const exited = server.stop('SIGTERM')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    await expect(fetch(`${url}/health`)).rejects.toThrow()
+    const response = await inFlight
+    expect(response.status).toBe(200)
+    expect(await response.json()).toEqual({ results: [], nextPage: null })
+    expect(await exited).toBe(0)
+    expect(existsSync(`${db()}-wal`)).toBe(false)
+    expect(server.output()).toContain('closing')
   })
 
   it('refuses to start with a bad setting and names it', async () => {

@@ -1,0 +1,150 @@
+import { Writable } from 'node:stream'
+import { afterEach, describe, expect, it } from 'vitest'
+import { buildApp } from '../src/app.js'
+import { testConfig } from '../src/config.js'
+import { openDb, runMigrations } from '../src/db/index.js'
+import { createTestApp, type TestApp } from './helpers/app.js'
+
+describe('operations endpoints', () => {
+  let t: TestApp
+  afterEach(() => t.close())
+
+  it('/health and /ready answer without auth or quota', async () => {
+    t = await createTestApp()
+    const health = await t.app.inject({ method: 'GET', url: '/health' })
+    expect(health.statusCode).toBe(200)
+    expect(health.json()).toEqual({ status: 'ok' })
+    expect(health.headers['x-ratelimit-limit']).toBeUndefined()
+    const ready = await t.app.inject({ method: 'GET', url: '/ready' })
+    expect(ready.json()).toEqual({ status: 'ok', checks: { database: true, migrations: true } })
+  })
+
+  it('/ready answers 503 when the database is gone', async () => {
+    const db = openDb({ path: ':memory:' })
+    runMigrations(db)
+    t = await createTestApp({ db })
+    db.$client.close()
+    const ready = await t.app.inject({ method: 'GET', url: '/ready' })
+    expect(ready.statusCode).toBe(503)
+    expect(ready.json()).toEqual({
+      error: { message: 'Not ready', details: { database: false, migrations: false } },
+    })
+    expect((await t.app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200)
+  })
+
+  it('/ready answers 503 before the migrations are applied', async () => {
+    t = await createTestApp({
+      db: (() => {
+        const db = openDb({ path: ':memory:' })
+        runMigrations(db)
+        db.$client.exec('DELETE FROM __drizzle_migrations')
+        return db
+      })(),
+    })
+    const ready = await t.app.inject({ method: 'GET', url: '/ready' })
+    expect(ready.statusCode).toBe(503)
+    expect(ready.json().error.details).toEqual({ database: true, migrations: false })
+  })
+
+  it('exposes Prometheus metrics by operationId, status, latency and quota rejections', async () => {
+    t = await createTestApp()
+    const token = (await t.services.tokens.issue({ orgSlug: 'acme', maxQuota: 1 })).secret
+    await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers: t.auth(token) })
+    await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers: t.auth(token) })
+    await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos/none', headers: t.auth() })
+    const metrics = await t.app.inject({ method: 'GET', url: '/metrics' })
+    expect(metrics.statusCode).toBe(200)
+    expect(metrics.headers['content-type']).toContain('text/plain')
+    const text = metrics.body
+    expect(text).toContain('socket_repos_http_requests_total{operation="getOrgRepoList",method="GET",status="200"} 1')
+    expect(text).toContain('socket_repos_http_requests_total{operation="getOrgRepoList",method="GET",status="429"} 1')
+    expect(text).toContain('socket_repos_http_requests_total{operation="getOrgRepo",method="GET",status="404"} 1')
+    expect(text).toContain('socket_repos_quota_rejections_total{operation="getOrgRepoList",reason="exhausted"} 1')
+    expect(text).toMatch(/socket_repos_http_request_duration_seconds_bucket\{le="[^"]+",operation="getOrgRepoList"\} 2/)
+  })
+
+  it('sends X-Request-Id on every response, honouring a sane incoming one', async () => {
+    t = await createTestApp()
+    const own = await t.app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'ci-run-42:step.7' } })
+    expect(own.headers['x-request-id']).toBe('ci-run-42:step.7')
+    const generated = await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos' })
+    expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+    const hostile = await t.app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'a\tb"c' } })
+    expect(hostile.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+  })
+
+  it('answers CORS preflights for configured origins and exposes the quota and id headers', async () => {
+    t = await createTestApp({ config: { corsOrigins: ['https://dash.example.com'] } })
+    const preflight = await t.app.inject({
+      method: 'OPTIONS',
+      url: '/v0/orgs/acme/repos',
+      headers: {
+        origin: 'https://dash.example.com',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type',
+      },
+    })
+    expect(preflight.statusCode).toBe(204)
+    expect(preflight.headers['access-control-allow-origin']).toBe('https://dash.example.com')
+    expect(preflight.headers['access-control-allow-methods']).toContain('POST')
+    expect(String(preflight.headers['access-control-allow-headers'])).toContain('authorization')
+    const actual = await t.app.inject({
+      method: 'GET',
+      url: '/v0/orgs/acme/repos',
+      headers: { ...t.auth(), origin: 'https://dash.example.com' },
+    })
+    expect(actual.headers['access-control-allow-origin']).toBe('https://dash.example.com')
+    expect(actual.headers['access-control-expose-headers']).toBe(
+      'retry-after, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, x-request-id',
+    )
+    const stranger = await t.app.inject({
+      method: 'GET',
+      url: '/v0/orgs/acme/repos',
+      headers: { ...t.auth(), origin: 'https://evil.example.com' },
+    })
+    expect(stranger.headers['access-control-allow-origin']).toBeUndefined()
+  })
+
+  it('sends no CORS headers when no origin is configured', async () => {
+    t = await createTestApp()
+    const response = await t.app.inject({
+      method: 'GET',
+      url: '/health',
+      headers: { origin: 'https://dash.example.com' },
+    })
+    expect(response.headers['access-control-allow-origin']).toBeUndefined()
+  })
+})
+
+describe('logs', () => {
+  it('never contain a token, an Authorization header or the admin secret', async () => {
+    const lines: string[] = []
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(chunk.toString())
+        done()
+      },
+    })
+    const adminSecret = 'admin-secret-never-logged-42'
+    const app = await buildApp({ config: testConfig({ logLevel: 'trace', adminSecret }), logStream: sink })
+    try {
+      await app.ready()
+      await app.services.orgs.create({ slug: 'acme' })
+      const { secret } = await app.services.tokens.issue({ orgSlug: 'acme' })
+      const basic = Buffer.from(`${secret}:`).toString('base64')
+      await app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers: { authorization: `Bearer ${secret}` } })
+      await app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers: { authorization: `Basic ${basic}` } })
+      await app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers: { authorization: 'Bearer sktsec_bad' } })
+      await app.inject({ method: 'GET', url: '/_admin/export', headers: { 'x-admin-secret': adminSecret } })
+      await app.inject({ method: 'GET', url: '/_admin/export', headers: { 'x-admin-secret': `${adminSecret}x` } })
+      const all = lines.join('')
+      expect(lines.length).toBeGreaterThan(8)
+      expect(all).toContain('"reqId"')
+      for (const secretText of [secret, basic, 'sktsec_bad', adminSecret, 'authorization']) {
+        expect(all).not.toContain(secretText)
+      }
+    } finally {
+      await app.close()
+    }
+  })
+})
