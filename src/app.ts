@@ -56,7 +56,6 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     },
     bodyLimit: config.bodyLimit,
     genReqId: requestId,
-    requestIdLogLabel: 'reqId',
     ajv: {
       // Fastify's defaults, said out loud: unknown body properties are dropped (Socket's CLI sends
       // extra ones such as orgSlug), query strings are coerced, and body defaults were already
