@@ -65,7 +65,8 @@ function compareSchema(where: string, ours: Json | undefined, theirs: Json | und
     return
   }
   for (const key of ['type', 'enum', 'nullable', 'default', 'minimum', 'maximum', 'format']) {
-    if (!same(ours[key], theirs[key])) differ(`${where}.${key}`, `${JSON.stringify(ours[key])} ≠ ${JSON.stringify(theirs[key])}`)
+    if (!same(ours[key], theirs[key]))
+      differ(`${where}.${key}`, `${JSON.stringify(ours[key])} ≠ ${JSON.stringify(theirs[key])}`)
   }
   const required = (s: Json) => [...((s.required as string[] | undefined) ?? [])].sort()
   if (!same(required(ours), required(theirs))) differ(`${where}.required`, 'required lists differ')
@@ -78,7 +79,10 @@ function compareSchema(where: string, ours: Json | undefined, theirs: Json | und
   const ourProps = (ours.properties ?? {}) as Record<string, Json>
   const theirProps = (theirs.properties ?? {}) as Record<string, Json>
   if (!same(Object.keys(ourProps), Object.keys(theirProps))) {
-    differ(`${where}.properties`, `names/order differ: +[${Object.keys(ourProps).filter((k) => !(k in theirProps))}] -[${Object.keys(theirProps).filter((k) => !(k in ourProps))}]`)
+    differ(
+      `${where}.properties`,
+      `names/order differ: +[${Object.keys(ourProps).filter((k) => !(k in theirProps))}] -[${Object.keys(theirProps).filter((k) => !(k in ourProps))}]`,
+    )
   }
   for (const name of Object.keys(theirProps)) {
     if (ourProps[name]) compareSchema(`${where}.${name}`, ourProps[name], theirProps[name])
@@ -95,7 +99,8 @@ function jsonSchemaOf(holder: Json | undefined): Json | undefined {
 
 function compareOperation(where: string, ours: Json, theirs: Json) {
   for (const key of ['operationId', 'tags', 'summary', 'security']) {
-    if (!same(ours[key], theirs[key])) differ(`${where}.${key}`, `${JSON.stringify(ours[key])} ≠ ${JSON.stringify(theirs[key])}`)
+    if (!same(ours[key], theirs[key]))
+      differ(`${where}.${key}`, `${JSON.stringify(ours[key])} ≠ ${JSON.stringify(theirs[key])}`)
   }
   const params = (op: Json) =>
     new Map(((op.parameters ?? []) as Json[]).map((p) => [`${String(p.in)}.${String(p.name)}`, p]))
@@ -138,7 +143,9 @@ async function main() {
     console.error(`upstream spec not found in ${upstreamDir}`)
     process.exit(1)
   }
-  const ours = (await dereference(parse(readFileSync(join(root, 'openapi/socket-repos-api.yml'), 'utf8'), { merge: true }))) as Json
+  const ours = (await dereference(
+    parse(readFileSync(join(root, 'openapi/socket-repos-api.yml'), 'utf8'), { merge: true }),
+  )) as Json
   const repos = (await dereference(parse(readFileSync(reposSpecPath, 'utf8')))) as Json
   const full = (await dereference(JSON.parse(readFileSync(fullSpecPath, 'utf8')))) as Json
   const ourPaths = ours.paths as Record<string, Json>

@@ -1,4 +1,5 @@
 import type { Db } from './client.js'
+import { createListCursorCache } from './list-cursor-cache.js'
 import { createHealthRepository } from './repositories/health-repository.js'
 import { createLabelRepository } from './repositories/label-repository.js'
 import { createOrgRepository } from './repositories/org-repository.js'
@@ -12,12 +13,14 @@ export type * from './models.js'
 
 /** Every repository over one database; services receive the ones they need. */
 export function createRepositories(db: Db) {
+  // Shared so that every path that removes or changes repos in bulk also forgets list positions.
+  const cursors = createListCursorCache()
   return {
-    orgs: createOrgRepository(db),
+    orgs: createOrgRepository(db, cursors),
     tokens: createTokenRepository(db),
-    repos: createRepoRepository(db),
+    repos: createRepoRepository(db, cursors),
     labels: createLabelRepository(db),
-    state: createStateRepository(db),
+    state: createStateRepository(db, cursors),
     health: createHealthRepository(db),
   }
 }

@@ -1,6 +1,7 @@
 import { asc, count, eq } from 'drizzle-orm'
 import type { Db } from '../client.js'
 import { toRowId } from '../ids.js'
+import type { ListCursorCache } from '../list-cursor-cache.js'
 import type { Org } from '../models.js'
 import { type OrgRow, orgs } from '../schema.js'
 
@@ -23,7 +24,7 @@ export function toOrg(row: OrgRow): Org {
   }
 }
 
-export function createOrgRepository(db: Db) {
+export function createOrgRepository(db: Db, cursors?: ListCursorCache) {
   return {
     /** Inserts an org; `undefined` when the slug (or the given id) is taken. */
     async create(input: NewOrg, now: number): Promise<Org | undefined> {
@@ -65,7 +66,9 @@ export function createOrgRepository(db: Db) {
 
     /** Deletes the org with its tokens, repos, labels and associations (foreign-key cascade, one statement). */
     async deleteBySlug(slug: string): Promise<boolean> {
-      return db.delete(orgs).where(eq(orgs.slug, slug)).run().changes > 0
+      const deleted = db.delete(orgs).where(eq(orgs.slug, slug)).returning({ id: orgs.id }).get()
+      if (deleted) cursors?.invalidateOrg(deleted.id)
+      return deleted !== undefined
     },
   }
 }

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, type SQL, sql } from 'drizzle-orm'
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core'
 import type { Db } from '../client.js'
 import { toRowId } from '../ids.js'
+import { type Cursor, createListCursorCache, type ListCursorCache } from '../list-cursor-cache.js'
 import type { IntegrationMeta, Page, Repo, RepoSortKey } from '../models.js'
 import { type RepoRow, repos } from '../schema.js'
 
@@ -66,7 +67,13 @@ const sortColumns: Record<RepoSortKey, SQL | SQLiteColumn> = {
   name: sql`${repos.name} COLLATE NOCASE`,
 }
 
-export function createRepoRepository(db: Db) {
+function cursorOf(row: RepoRow, sort: RepoSortKey): Cursor {
+  const value = sort === 'name' ? row.name : sort === 'updated_at' ? row.updatedAt : row.createdAt
+  return { value, id: row.id }
+}
+
+export function createRepoRepository(db: Db, cursors: ListCursorCache = createListCursorCache()) {
+  const dataVersion = db.$client.prepare('PRAGMA data_version').pluck()
   const findInWorkspace = db
     .select()
     .from(repos)
@@ -105,7 +112,10 @@ export function createRepoRepository(db: Db) {
           .onConflictDoNothing()
           .returning()
           .get()
-        if (row) return { created: true, repo: toRepo(row) } as const
+        if (row) {
+          cursors.invalidateOrg(orgId)
+          return { created: true, repo: toRepo(row) } as const
+        }
         const existing = findInWorkspace.get({ orgId, workspace: input.workspace, slug: input.slug })
         if (!existing) throw new Error(`insert of repo ${input.slug} conflicted on an id, not on its slug`)
         return { created: false, existing: toRepo(existing) } as const
@@ -140,19 +150,40 @@ export function createRepoRepository(db: Db) {
       return row ? toRepo(row) : undefined
     },
 
+    /** A page in (sort, id) order; deep pages seek from a remembered position (see list-cursor-cache.ts). */
     async list(query: RepoListQuery): Promise<Page<Repo>> {
+      const orgId = Number(query.orgId)
       const order = query.direction === 'asc' ? asc : desc
-      const conditions = [eq(repos.orgId, Number(query.orgId))]
+      const column = sortColumns[query.sort]
+      const conditions = [eq(repos.orgId, orgId)]
       if (!query.includeArchived) conditions.push(eq(repos.archived, false))
       if (query.workspace !== undefined) conditions.push(eq(repos.workspace, query.workspace))
+      const shape = `${query.sort}|${query.direction}|${query.includeArchived}|${query.workspace ?? '\u0000all'}`
+
+      cursors.sync(dataVersion.get() as number)
+      const start = query.offset > 0 ? cursors.nearest(orgId, shape, query.offset) : undefined
+      if (start) {
+        const { value, id } = start.cursor
+        // (column, id) from the cursor on, spelled so SQLite ranges over the index on the column.
+        conditions.push(
+          query.direction === 'asc'
+            ? sql`${column} >= ${value} AND (${column} > ${value} OR ${repos.id} >= ${id})`
+            : sql`${column} <= ${value} AND (${column} < ${value} OR ${repos.id} <= ${id})`,
+        )
+      }
+      const offset = query.offset - (start?.offset ?? 0)
       const rows = db
         .select()
         .from(repos)
         .where(and(...conditions))
-        .orderBy(order(sortColumns[query.sort]), order(repos.id))
+        .orderBy(order(column), order(repos.id))
         .limit(query.limit + 1)
-        .offset(query.offset)
+        .offset(offset)
         .all()
+      const [first] = rows
+      if (first) cursors.remember(orgId, shape, query.offset, cursorOf(first, query.sort))
+      const next = rows[query.limit]
+      if (next) cursors.remember(orgId, shape, query.offset + query.limit, cursorOf(next, query.sort))
       return { items: rows.slice(0, query.limit).map(toRepo), hasMore: rows.length > query.limit }
     },
 
@@ -167,7 +198,9 @@ export function createRepoRepository(db: Db) {
           .where(eq(repos.id, rowId))
           .returning()
           .get()
-        return updated ? { updated: true, repo: toRepo(updated) } : { updated: false, reason: 'not_found' }
+        if (!updated) return { updated: false, reason: 'not_found' }
+        cursors.invalidateOrg(updated.orgId)
+        return { updated: true, repo: toRepo(updated) }
       } catch (error) {
         if (isUniqueViolation(error)) return { updated: false, reason: 'conflict' }
         throw error
@@ -178,7 +211,9 @@ export function createRepoRepository(db: Db) {
     async delete(id: string): Promise<boolean> {
       const rowId = toRowId(id)
       if (rowId === undefined) return false
-      return db.delete(repos).where(eq(repos.id, rowId)).run().changes > 0
+      const deleted = db.delete(repos).where(eq(repos.id, rowId)).returning({ orgId: repos.orgId }).get()
+      if (deleted) cursors.invalidateOrg(deleted.orgId)
+      return deleted !== undefined
     },
   }
 }

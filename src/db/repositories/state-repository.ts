@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import type { Db } from '../client.js'
 import { toRowId } from '../ids.js'
+import type { ListCursorCache } from '../list-cursor-cache.js'
 import type { IssueRules, OrgState, ResetScope, StateSnapshot } from '../models.js'
 import { labels, orgs, repoLabels, repos, tokens } from '../schema.js'
 
@@ -18,7 +19,7 @@ function isConstraintViolation(error: unknown): boolean {
  * Whole-state operations for the control plane: import (seed or replace), export and reset. Each
  * runs in one transaction: a fixture is applied whole or not at all.
  */
-export function createStateRepository(db: Db) {
+export function createStateRepository(db: Db, cursors?: ListCursorCache) {
   function insertOrg(tx: Parameters<Parameters<Db['transaction']>[0]>[0], org: OrgState, now: number) {
     const counts = { tokens: 0, repos: 0, labels: 0, associations: 0 }
     const orgRow = tx
@@ -126,6 +127,7 @@ export function createStateRepository(db: Db) {
   return {
     /** Adds the orgs of `state` (with `replace`, instead of everything there is), all or nothing. */
     async importState(state: StateSnapshot, options: { replace: boolean }, now: number): Promise<ImportResult> {
+      cursors?.clear()
       try {
         return db.transaction((tx) => {
           if (options.replace) {
@@ -239,6 +241,7 @@ export function createStateRepository(db: Db) {
      * quotas refill; orgs and tokens stay. `everything`: an empty database.
      */
     async reset(scope: ResetScope): Promise<boolean> {
+      cursors?.clear()
       return db.transaction((tx) => {
         if (scope.kind === 'everything') {
           tx.delete(orgs).run()
