@@ -43,11 +43,15 @@ export function createListCursorCache() {
 
     remember(orgId: number, shape: string, offset: number, cursor: Cursor): void {
       let shapes = byOrg.get(orgId)
-      if (!shapes) byOrg.set(orgId, (shapes = new Map()))
+      if (!shapes) {
+        shapes = new Map()
+        byOrg.set(orgId, shapes)
+      }
       let positions = shapes.get(shape)
       if (!positions) {
         if (shapes.size >= MAX_QUERIES_PER_ORG) shapes.clear()
-        shapes.set(shape, (positions = new Map()))
+        positions = new Map()
+        shapes.set(shape, positions)
       }
       if (positions.size >= MAX_POSITIONS_PER_QUERY) positions.clear()
       positions.set(offset, cursor)
