@@ -1,12 +1,12 @@
 # syntax=docker/dockerfile:1
-# socket-repos-server: the same steps as the README (npm ci, build), in two stages; runs as a non-root user.
+# socket-repos-server: the same steps as the README (npm install, npm run build), in two stages; runs as a non-root user.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 # better-sqlite3 compiles from source when its prebuilt binary cannot be fetched.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm install --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY openapi ./openapi
