@@ -55,6 +55,19 @@ export function createTokenRepository(db: Db) {
     .where(and(eq(tokens.tokenHash, sql.placeholder('hash')), isNull(tokens.revokedAt)))
     .prepare()
 
+  // On every metered request: plain prepared statements, built once.
+  const spend = db.$client.prepare(`
+    UPDATE tokens SET
+      quota_used = CASE WHEN window_started_at + @window <= @now THEN @cost ELSE quota_used + @cost END,
+      window_started_at = CASE WHEN window_started_at + @window <= @now THEN @now ELSE window_started_at END,
+      last_used_at = @now
+    WHERE id = @id
+      AND (CASE WHEN window_started_at + @window <= @now THEN @cost ELSE quota_used + @cost END) <= max_quota
+    RETURNING quota_used AS used, max_quota AS max, window_started_at AS windowStartedAt`)
+  const readState = db.$client.prepare(
+    'SELECT quota_used AS used, max_quota AS max, window_started_at AS windowStartedAt FROM tokens WHERE id = @id',
+  )
+
   return {
     /** Inserts a token; `undefined` when its hash is already stored (the same token twice). */
     async create(input: NewToken, now: number): Promise<Token | undefined> {
@@ -122,24 +135,9 @@ export function createTokenRepository(db: Db) {
     async spendQuota(id: string, cost: number, windowMs: number, now: number): Promise<QuotaState | undefined> {
       const rowId = toRowId(id)
       if (rowId === undefined) return undefined
-      const expired = sql`(${tokens.windowStartedAt} + ${windowMs} <= ${now})`
-      const usedAfter = sql`(CASE WHEN ${expired} THEN ${cost} ELSE ${tokens.quotaUsed} + ${cost} END)`
-      const spent = db
-        .update(tokens)
-        .set({
-          quotaUsed: usedAfter,
-          windowStartedAt: sql`(CASE WHEN ${expired} THEN ${now} ELSE ${tokens.windowStartedAt} END)`,
-          lastUsedAt: now,
-        })
-        .where(and(eq(tokens.id, rowId), sql`${usedAfter} <= ${tokens.maxQuota}`))
-        .returning({ used: tokens.quotaUsed, max: tokens.maxQuota, windowStartedAt: tokens.windowStartedAt })
-        .get()
+      const spent = spend.get({ id: rowId, cost, window: windowMs, now }) as Omit<QuotaState, 'spent'> | undefined
       if (spent) return { spent: true, ...spent }
-      const current = db
-        .select({ used: tokens.quotaUsed, max: tokens.maxQuota, windowStartedAt: tokens.windowStartedAt })
-        .from(tokens)
-        .where(eq(tokens.id, rowId))
-        .get()
+      const current = readState.get({ id: rowId }) as Omit<QuotaState, 'spent'> | undefined
       if (!current) return undefined
       const windowOver = current.windowStartedAt + windowMs <= now
       return windowOver ? { spent: false, used: 0, max: current.max, windowStartedAt: 0 } : { spent: false, ...current }
@@ -149,11 +147,7 @@ export function createTokenRepository(db: Db) {
     async readQuota(id: string, windowMs: number, now: number): Promise<QuotaState | undefined> {
       const rowId = toRowId(id)
       if (rowId === undefined) return undefined
-      const row = db
-        .select({ used: tokens.quotaUsed, max: tokens.maxQuota, windowStartedAt: tokens.windowStartedAt })
-        .from(tokens)
-        .where(eq(tokens.id, rowId))
-        .get()
+      const row = readState.get({ id: rowId }) as Omit<QuotaState, 'spent'> | undefined
       if (!row) return undefined
       if (row.windowStartedAt + windowMs <= now) return { spent: false, used: 0, max: row.max, windowStartedAt: 0 }
       return { spent: false, ...row }
