@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -27,6 +27,22 @@ describe('@socketsecurity/cli against a listening server', () => {
     await t.app.listen({ port: 0, host: '127.0.0.1' })
     baseUrl = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}/v0`
     home = mkdtempSync(join(tmpdir(), 'srs-socket-cli-'))
+    // The CLI checks npm for a newer version before every command, with no switch to turn it off;
+    // a fresh record in its cache file (under TMPDIR) keeps it from reaching out of this machine.
+    mkdirSync(join(home, 'tmp'))
+    writeFileSync(
+      join(home, 'tmp', 'ionstore_tiny-updater.json'),
+      JSON.stringify([
+        [
+          'socket',
+          JSON.stringify({
+            timestampFetch: 9_999_999_999_999,
+            timestampNotification: 9_999_999_999_999,
+            version: '1.2.1',
+          }),
+        ],
+      ]),
+    )
   })
   afterAll(async () => {
     await t.close()
@@ -35,11 +51,13 @@ describe('@socketsecurity/cli against a listening server', () => {
 
   function socket(args: string[], token = t.token): Promise<CliResult> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [join(root, 'node_modules/@socketsecurity/cli/bin/cli.js'), ...args], {
+      const cli = join(root, 'node_modules/@socketsecurity/cli/bin/cli.js')
+      const child = spawn(process.execPath, [cli, ...args, '--no-interactive'], {
         cwd: home,
         env: {
           PATH: process.env.PATH ?? '',
           HOME: home,
+          TMPDIR: join(home, 'tmp'),
           SOCKET_CLI_API_BASE_URL: baseUrl,
           SOCKET_CLI_API_TOKEN: token,
         },

@@ -10,8 +10,10 @@ export interface QuotaStatus {
   resetsAt: number | null
 }
 
-// Socket's texts; clients match on them.
-export const MAX_QUOTA_MESSAGE = 'Insufficient max_quota for API method'
+// Socket's texts; clients match on them. The spec says "max_quota", Socket's Python SDK looks for
+// "Insufficient max quota": the message carries both.
+export const MAX_QUOTA_MESSAGE =
+  "Insufficient max_quota for API method (Insufficient max quota: the token's max_quota is below this operation's cost)"
 export const QUOTA_EXCEEDED_MESSAGE = 'Insufficient quota for API route'
 
 export function createQuotaService(deps: { tokens: TokenRepository; now: () => number; windowSeconds: number }) {
