@@ -1,11 +1,24 @@
 /**
- * Checks that openapi/socket-repos-api.yml is wire-identical to Socket's published spec: every
- * operation's path, method, operationId, tags, summary, parameters, request body, status codes,
- * response descriptions, headers and schemas (types, enums, nullability, defaults, bounds,
- * required lists, closed objects, property names and order) and security. Differences must be one
- * of the deliberate deviations listed below (docs/spec-deviations.md), or the check fails.
+ * Checks that openapi/socket-repos-api.yml is wire-identical to Socket's published spec.
  *
- *   npx tsx scripts/check-spec-parity.ts [--upstream-dir ../shared/upstream]
+ *   npx tsx scripts/check-spec-parity.ts [--upstream-dir <dir>]
+ *
+ * <dir> holds Socket's `socket-repos-api-openapi.yml` (the contract for the 15 Repos and Repo Labels operations)
+ * and `socket-openapi-full.json` (Socket's full, newer spec: the source of GET /quota and GET /organizations, and
+ * of the compatible additions we serve). Default: ../shared/upstream from the repository root; a given relative
+ * path is read from the current directory.
+ *
+ * Both documents are dereferenced, then compared operation by operation: path and method, operationId, tags,
+ * summary, description, security, vendor extensions, parameters (name, in, order, required, description, schema),
+ * request body (required, media types, schema), status codes, and per response its description, headers and
+ * schema; plus the eight Socket* response components and the security schemes. Schemas are compared recursively
+ * on every keyword except prose (description, title, examples): type, enum, nullable, default, bounds, format,
+ * required (as a set), additionalProperties, property names and their order, items, anyOf/oneOf/allOf.
+ *
+ * A difference is accepted only where `deviations` below says so. Each entry names the locations it covers and
+ * gives Socket's node as we deliberately serve it; ours is then compared against that, so a deviation covers
+ * exactly its documented change and nothing else. An entry that covers nothing is itself reported.
+ * Exit status: 0 when no difference is left, 1 otherwise (or when an upstream file is missing).
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -13,170 +26,526 @@ import { fileURLToPath } from 'node:url'
 import { dereference } from '@apidevtools/json-schema-ref-parser'
 import { parse } from 'yaml'
 
-type Json = Record<string, unknown>
+type Json = { [key: string]: unknown }
 
-const root = resolve(fileURLToPath(new URL('..', import.meta.url)))
-const argIndex = process.argv.indexOf('--upstream-dir')
-const upstreamDir = resolve(root, argIndex > 0 ? (process.argv[argIndex + 1] ?? '') : '../shared/upstream')
-const reposSpecPath = join(upstreamDir, 'socket-repos-api-openapi.yml')
-const fullSpecPath = join(upstreamDir, 'socket-openapi-full.json')
+const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)))
+const ourSpecPath = join(repoRoot, 'openapi/socket-repos-api.yml')
 
-/** Deliberate deviations: where a difference may appear, and why. */
-const deviations: { where: RegExp; why: string }[] = [
+function upstreamDirectory(argv: string[]): string {
+  const flag = argv.findIndex((arg) => arg === '--upstream-dir' || arg.startsWith('--upstream-dir='))
+  if (flag < 0) return resolve(repoRoot, '../shared/upstream')
+  const arg = argv[flag] ?? ''
+  const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[flag + 1]
+  if (!value) {
+    console.error('--upstream-dir needs a directory')
+    process.exit(1)
+  }
+  return resolve(process.cwd(), value)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Deliberate deviations
+// ---------------------------------------------------------------------------------------------------------------
+
+interface Deviation {
+  /**
+   * Locations covered, as a pattern over the location strings this script prints: `*` is any run of characters
+   * within one `/` segment, `**` any run of segments, `{a,b}` either alternative.
+   */
+  at: string
+  reason: string
+  /**
+   * Socket's node as we deliberately serve it, from the published contract's node (`upstream`), the same node in
+   * Socket's current full spec (`head`, undefined for /quota and /organizations, whose contract is that spec), and
+   * the contract's operation. Throws when the deviation does not fit the node it is applied to.
+   */
+  expect: (upstream: unknown, head: unknown, operation: Json | undefined) => unknown
+}
+
+const LABEL_SETTING_GET = 'getOrgRepoLabelSetting/responses/200/schema'
+const LABEL_SETTING_PUT = 'updateOrgRepoLabelSetting/requestBody/schema'
+
+const deviations: Deviation[] = [
   {
-    where: /\.integration_meta(\.|$)/,
-    why: 'anyOf[object]+nullable without type is written as a nullable object (same values; serializable)',
+    at: '/servers',
+    reason: 'served from our own host: every path sits under /v0, as under https://api.socket.dev/v0',
+    expect: () => [{ url: '/v0' }],
   },
   {
-    where: /\.(licensePolicy|details)\.additionalProperties$/,
-    why: 'free-form objects say additionalProperties: true, or fast-json-stringify would emit {}',
+    at: '/**/properties/integration_meta',
+    reason: 'anyOf:[object] + nullable without a type is written as that object, nullable (fast-json-stringify)',
+    expect: (upstream) => {
+      const { anyOf, ...rest } = asObject(upstream, 'integration_meta')
+      if (!Array.isArray(anyOf) || anyOf.length !== 1) throw new Error('expected anyOf with exactly one schema')
+      return { ...asObject(anyOf[0], 'integration_meta.anyOf[0]'), ...rest }
+    },
   },
   {
-    where: /requestBody\.licensePolicy\.additionalProperties$/,
-    why: 'LicenseAllowListRequest is free-form: additionalProperties: true',
-  },
-  { where: /parameters\.query\.(sort|direction)\.enum$/, why: "the enums of Socket's current spec" },
-  {
-    where: /\.issueRules\.properties$/,
-    why: "138 alert types of Socket's current spec (missingLockfile, oversizedManifest added)",
+    at: `/${LABEL_SETTING_GET}/properties/licensePolicy`,
+    reason: 'free-form object: additionalProperties: true, or fast-json-stringify serializes it as {}',
+    expect: (upstream) => freeForm(upstream),
   },
   {
-    where: /label-setting.*\.properties$/,
-    why: "recentlyPublishedThresholdMs, the fourth setting key of Socket's current spec",
+    at: `/${LABEL_SETTING_PUT}/properties/licensePolicy`,
+    reason: 'free-form object (LicenseAllowListRequest): additionalProperties: true, said for Ajv',
+    expect: (upstream) => freeForm(upstream),
+  },
+  {
+    at: '/**/schema/properties/error/properties/details',
+    reason: 'free-form error details: additionalProperties: true, or fast-json-stringify serializes them as {}',
+    expect: (upstream) => freeForm(upstream),
+  },
+  {
+    at: '/getOrgRepoList/parameters/query/{sort,direction}/schema',
+    reason: "the enum of Socket's current spec (the published one accepts any string)",
+    expect: (upstream, head) => ({ ...asObject(upstream, 'schema'), enum: asObject(head, 'current schema').enum }),
+  },
+  {
+    at: `/{${LABEL_SETTING_GET},${LABEL_SETTING_PUT}}/properties/issueRules`,
+    reason: "138 alert types of Socket's current spec: missingLockfile and oversizedManifest added after noREADME",
+    expect: (upstream, head) => ({
+      ...asObject(upstream, 'issueRules'),
+      properties: asObject(asObject(head, 'current issueRules').properties, 'current issueRules.properties'),
+    }),
+  },
+  {
+    at: `/{${LABEL_SETTING_GET},${LABEL_SETTING_PUT}}`,
+    reason: "recentlyPublishedThresholdMs, the fourth setting key of Socket's current spec, as that spec has it",
+    expect: (upstream, head) => withPropertyFrom(upstream, head, 'recentlyPublishedThresholdMs'),
+  },
+  {
+    at: '/*/x-quota-cost',
+    reason: 'extension: the units of quota the operation consumes, as its description states',
+    expect: (_upstream, _head, operation) => quotaUnitsOf(operation),
+  },
+  {
+    at: '/updateOrgRepoLabelSetting/x-strict-body',
+    reason: 'extension: the body is validated without dropping unknown properties (unknown alert type → 400)',
+    expect: () => true,
   },
 ]
 
+function freeForm(upstream: unknown): Json {
+  const schema = asObject(upstream, 'free-form object')
+  if (schema.type !== 'object' || schema.properties !== undefined || schema.additionalProperties !== undefined) {
+    throw new Error('expected an object schema without properties or additionalProperties')
+  }
+  return { ...schema, additionalProperties: true }
+}
+
+function withPropertyFrom(upstream: unknown, head: unknown, name: string): Json {
+  const schema = asObject(upstream, 'schema')
+  const ours = asObject(schema.properties, 'properties')
+  const current = asObject(asObject(head, 'current schema').properties, 'current properties')
+  if (!(name in current) || name in ours) throw new Error(`expected ${name} only in Socket's current spec`)
+  // The current spec's order, for the published keys plus this one.
+  const names = Object.keys(current).filter((key) => key === name || key in ours)
+  if (names.length !== Object.keys(ours).length + 1) throw new Error('published keys missing from the current spec')
+  return {
+    ...schema,
+    properties: Object.fromEntries(names.map((key) => [key, key === name ? current[key] : ours[key]])),
+  }
+}
+
+function quotaUnitsOf(operation: Json | undefined): number {
+  const match = /consumes (\d+) units? of your quota/.exec(String(operation?.description ?? ''))
+  if (!match) throw new Error('the description states no quota cost')
+  return Number(match[1])
+}
+
+function patternRegExp(pattern: string): RegExp {
+  let source = ''
+  for (let i = 0; i < pattern.length; i++) {
+    const char = pattern[i] ?? ''
+    if (pattern.startsWith('**', i)) {
+      source += '.*'
+      i++
+    } else if (char === '*') source += '[^/]*'
+    else if (char === '{') source += '(?:'
+    else if (char === '}') source += ')'
+    else if (char === ',') source += '|'
+    else source += char.replace(/[.+?^$()|[\]\\]/g, '\\$&')
+  }
+  return new RegExp(`^${source}$`)
+}
+
+const deviationPatterns = deviations.map((deviation) => ({ deviation, pattern: patternRegExp(deviation.at) }))
+const applied = new Map<Deviation, string[]>()
+
+// ---------------------------------------------------------------------------------------------------------------
+// Comparison
+// ---------------------------------------------------------------------------------------------------------------
+
 interface Difference {
-  where: string
+  at: string
   what: string
 }
 
 const differences: Difference[] = []
-function differ(where: string, what: string) {
-  differences.push({ where, what })
+
+function differ(at: string, what: string): void {
+  differences.push({ at, what })
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
 
-/** Compares two schemas on every keyword that changes what travels on the wire. */
-function compareSchema(where: string, ours: Json | undefined, theirs: Json | undefined) {
-  if (!ours || !theirs) {
-    if (ours !== theirs) differ(where, `schema ${ours ? 'extra' : 'missing'}`)
+function asObject(value: unknown, what: string): Json {
+  if (!isObject(value)) throw new Error(`expected an object for ${what}`)
+  return value
+}
+
+function objectOrEmpty(value: unknown): Json {
+  return isObject(value) ? value : {}
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b)
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return '(absent)'
+  const text = JSON.stringify(value)
+  return text.length > 100 ? `${text.slice(0, 97)}...` : text
+}
+
+/** Socket's node at `at`, after the deviation that covers `at`, if any. */
+function expected(at: string, upstream: unknown, head: unknown, operation?: Json): unknown {
+  const match = deviationPatterns.find(({ pattern }) => pattern.test(at))
+  if (!match) return upstream
+  try {
+    const value = match.deviation.expect(upstream, head, operation)
+    applied.set(match.deviation, [...(applied.get(match.deviation) ?? []), at])
+    return value
+  } catch (error) {
+    differ(at, `deviation "${match.deviation.reason}" does not apply: ${(error as Error).message}`)
+    return upstream
+  }
+}
+
+/** Compares a value that has no inner structure worth walking (after its deviation, if any). */
+function compareValue(at: string, ours: unknown, upstream: unknown, head?: unknown, operation?: Json): void {
+  const theirs = expected(at, upstream, head, operation)
+  if (!same(ours, theirs)) differ(at, `ours ${show(ours)}, expected ${show(theirs)}`)
+}
+
+/** Prose: not compared inside schemas (Socket's per-rule action descriptions, for one, are not copied). */
+const proseKeywords = new Set(['description', 'title', 'example', 'examples', 'externalDocs'])
+/** Keywords compared by structure; any other keyword of either side is compared by value. */
+const structuralKeywords = new Set(['properties', 'required', 'additionalProperties', 'items', 'not'])
+const listKeywords = ['anyOf', 'oneOf', 'allOf'] as const
+
+function compareSchema(at: string, ours: unknown, upstream: unknown, head: unknown): void {
+  const theirs = expected(at, upstream, head)
+  if (!isObject(ours) || !isObject(theirs)) {
+    if (ours !== undefined || theirs !== undefined) {
+      differ(
+        at,
+        ours === undefined ? 'schema missing from ours' : theirs === undefined ? 'schema only in ours' : 'not a schema',
+      )
+    }
     return
   }
-  for (const key of ['type', 'enum', 'nullable', 'default', 'minimum', 'maximum', 'format']) {
-    if (!same(ours[key], theirs[key]))
-      differ(`${where}.${key}`, `${JSON.stringify(ours[key])} ≠ ${JSON.stringify(theirs[key])}`)
+  const currentHead = objectOrEmpty(head)
+  const keywords = new Set([...Object.keys(ours), ...Object.keys(theirs)])
+  for (const keyword of keywords) {
+    if (proseKeywords.has(keyword) || structuralKeywords.has(keyword)) continue
+    if ((listKeywords as readonly string[]).includes(keyword)) continue
+    if (!same(ours[keyword], theirs[keyword])) {
+      differ(`${at}/${keyword}`, `ours ${show(ours[keyword])}, expected ${show(theirs[keyword])}`)
+    }
   }
-  const required = (s: Json) => [...((s.required as string[] | undefined) ?? [])].sort()
-  if (!same(required(ours), required(theirs))) differ(`${where}.required`, 'required lists differ')
-  const ap = (s: Json) => s.additionalProperties
-  if (typeof ap(ours) === 'object' && typeof ap(theirs) === 'object') {
-    compareSchema(`${where}.additionalProperties`, ap(ours) as Json, ap(theirs) as Json)
-  } else if (!same(ap(ours), ap(theirs))) {
-    differ(`${where}.additionalProperties`, `${JSON.stringify(ap(ours))} ≠ ${JSON.stringify(ap(theirs))}`)
+
+  const requiredOf = (schema: Json) => (Array.isArray(schema.required) ? [...(schema.required as string[])].sort() : [])
+  if (
+    (ours.required === undefined) !== (theirs.required === undefined) ||
+    !same(requiredOf(ours), requiredOf(theirs))
+  ) {
+    differ(`${at}/required`, `ours ${show(ours.required)}, expected ${show(theirs.required)}`)
   }
-  const ourProps = (ours.properties ?? {}) as Record<string, Json>
-  const theirProps = (theirs.properties ?? {}) as Record<string, Json>
-  if (!same(Object.keys(ourProps), Object.keys(theirProps))) {
+
+  if (isObject(ours.additionalProperties) && isObject(theirs.additionalProperties)) {
+    compareSchema(
+      `${at}/additionalProperties`,
+      ours.additionalProperties,
+      theirs.additionalProperties,
+      currentHead.additionalProperties,
+    )
+  } else if (!same(ours.additionalProperties, theirs.additionalProperties)) {
     differ(
-      `${where}.properties`,
-      `names/order differ: +[${Object.keys(ourProps).filter((k) => !(k in theirProps))}] -[${Object.keys(theirProps).filter((k) => !(k in ourProps))}]`,
+      `${at}/additionalProperties`,
+      `ours ${show(ours.additionalProperties)}, expected ${show(theirs.additionalProperties)}`,
     )
   }
-  for (const name of Object.keys(theirProps)) {
-    if (ourProps[name]) compareSchema(`${where}.${name}`, ourProps[name], theirProps[name])
+
+  if (ours.properties !== undefined || theirs.properties !== undefined) {
+    const ourProperties = objectOrEmpty(ours.properties)
+    const theirProperties = objectOrEmpty(theirs.properties)
+    const ourNames = Object.keys(ourProperties)
+    const theirNames = Object.keys(theirProperties)
+    if ((ours.properties === undefined) !== (theirs.properties === undefined) || !same(ourNames, theirNames)) {
+      const extra = ourNames.filter((name) => !(name in theirProperties))
+      const missing = theirNames.filter((name) => !(name in ourProperties))
+      differ(
+        `${at}/properties`,
+        ours.properties === undefined || theirs.properties === undefined
+          ? `ours ${show(ours.properties && ourNames)}, expected ${show(theirs.properties && theirNames)}`
+          : extra.length || missing.length
+            ? `only in ours [${extra.join(', ')}], only expected [${missing.join(', ')}]`
+            : `order: ours [${ourNames.join(', ')}]`,
+      )
+    }
+    const headProperties = objectOrEmpty(currentHead.properties)
+    for (const name of theirNames) {
+      if (name in ourProperties) {
+        compareSchema(`${at}/properties/${name}`, ourProperties[name], theirProperties[name], headProperties[name])
+      }
+    }
   }
-  if (ours.items || theirs.items) compareSchema(`${where}.items`, ours.items as Json, theirs.items as Json)
-  if (ours.anyOf || theirs.anyOf) {
-    if (!same(ours.anyOf, theirs.anyOf)) differ(`${where}.anyOf`, 'anyOf differs')
+
+  for (const keyword of ['items', 'not'] as const) {
+    if (ours[keyword] !== undefined || theirs[keyword] !== undefined) {
+      compareSchema(`${at}/${keyword}`, ours[keyword], theirs[keyword], currentHead[keyword])
+    }
+  }
+
+  for (const keyword of listKeywords) {
+    const ourList = ours[keyword]
+    const theirList = theirs[keyword]
+    if (ourList === undefined && theirList === undefined) continue
+    if (!Array.isArray(ourList) || !Array.isArray(theirList) || ourList.length !== theirList.length) {
+      differ(`${at}/${keyword}`, `ours ${show(ourList)}, expected ${show(theirList)}`)
+      continue
+    }
+    const headList = Array.isArray(currentHead[keyword]) ? (currentHead[keyword] as unknown[]) : []
+    ourList.forEach((schema, index) => {
+      compareSchema(`${at}/${keyword}/${index}`, schema, theirList[index], headList[index])
+    })
   }
 }
 
-function jsonSchemaOf(holder: Json | undefined): Json | undefined {
-  return ((holder?.content as Json | undefined)?.['application/json'] as Json | undefined)?.schema as Json | undefined
+/** The JSON body schema of a request body or response, and its media types. */
+function contentOf(holder: Json): { mediaTypes: string[]; schema: unknown } {
+  const content = objectOrEmpty(holder.content)
+  return { mediaTypes: Object.keys(content).sort(), schema: objectOrEmpty(content['application/json']).schema }
 }
 
-function compareOperation(where: string, ours: Json, theirs: Json) {
-  for (const key of ['operationId', 'tags', 'summary', 'security']) {
-    if (!same(ours[key], theirs[key]))
-      differ(`${where}.${key}`, `${JSON.stringify(ours[key])} ≠ ${JSON.stringify(theirs[key])}`)
+/** Prose compared as text, with line breaks and runs of spaces read as one space (YAML folding). */
+function compareProse(at: string, ours: unknown, theirs: unknown): void {
+  const normal = (text: unknown) => (typeof text === 'string' ? text.replace(/\s+/g, ' ').trim() : text)
+  if (normal(ours) !== normal(theirs)) differ(at, `ours ${show(ours)}, expected ${show(theirs)}`)
+}
+
+function compareResponse(at: string, ours: Json, theirs: Json, head: Json): void {
+  compareProse(`${at}/description`, ours.description, theirs.description)
+  const ourHeaders = objectOrEmpty(ours.headers)
+  const theirHeaders = objectOrEmpty(theirs.headers)
+  const headHeaders = objectOrEmpty(head.headers)
+  if (!same(Object.keys(ourHeaders).sort(), Object.keys(theirHeaders).sort())) {
+    differ(`${at}/headers`, `ours [${Object.keys(ourHeaders)}], Socket's [${Object.keys(theirHeaders)}]`)
   }
-  const params = (op: Json) =>
-    new Map(((op.parameters ?? []) as Json[]).map((p) => [`${String(p.in)}.${String(p.name)}`, p]))
-  const ourParams = params(ours)
-  const theirParams = params(theirs)
-  if (!same([...ourParams.keys()].sort(), [...theirParams.keys()].sort())) {
-    differ(`${where}.parameters`, `${[...ourParams.keys()]} ≠ ${[...theirParams.keys()]}`)
+  for (const [name, theirHeader] of Object.entries(theirHeaders)) {
+    const ourHeader = ourHeaders[name]
+    if (!isObject(ourHeader) || !isObject(theirHeader)) continue
+    compareProse(`${at}/headers/${name}/description`, ourHeader.description, theirHeader.description)
+    compareValue(`${at}/headers/${name}/required`, ourHeader.required, theirHeader.required)
+    compareSchema(
+      `${at}/headers/${name}/schema`,
+      ourHeader.schema,
+      theirHeader.schema,
+      objectOrEmpty(headHeaders[name]).schema,
+    )
   }
-  for (const [key, theirParam] of theirParams) {
-    const ourParam = ourParams.get(key)
-    if (!ourParam) continue
-    if (ourParam.required !== theirParam.required) differ(`${where}.parameters.${key}.required`, 'differs')
-    compareSchema(`${where}.parameters.${key}`, ourParam.schema as Json, theirParam.schema as Json)
+  const ourContent = contentOf(ours)
+  const theirContent = contentOf(theirs)
+  compareValue(`${at}/content`, ourContent.mediaTypes, theirContent.mediaTypes)
+  compareSchema(`${at}/schema`, ourContent.schema, theirContent.schema, contentOf(head).schema)
+}
+
+const operationKeys = new Set([
+  'tags',
+  'summary',
+  'operationId',
+  'parameters',
+  'requestBody',
+  'security',
+  'description',
+  'responses',
+])
+
+function compareOperation(name: string, ours: Json, theirs: Json, head: Json): void {
+  const at = `/${name}`
+  for (const key of ['operationId', 'tags', 'summary', 'security'] as const) {
+    compareValue(`${at}/${key}`, ours[key], theirs[key])
   }
-  const ourBody = ours.requestBody as Json | undefined
-  const theirBody = theirs.requestBody as Json | undefined
-  if (Boolean(ourBody) !== Boolean(theirBody)) differ(`${where}.requestBody`, 'presence differs')
-  if (ourBody && theirBody) {
-    if (Boolean(ourBody.required) !== Boolean(theirBody.required)) differ(`${where}.requestBody.required`, 'differs')
-    compareSchema(`${where}.requestBody`, jsonSchemaOf(ourBody), jsonSchemaOf(theirBody))
+  compareProse(`${at}/description`, ours.description, theirs.description)
+  for (const key of new Set([...Object.keys(ours), ...Object.keys(theirs)])) {
+    if (key.startsWith('x-')) compareValue(`${at}/${key}`, ours[key], theirs[key], head[key], theirs)
+    else if (!operationKeys.has(key)) differ(`${at}/${key}`, 'a field this check does not compare')
   }
-  const ourResponses = (ours.responses ?? {}) as Record<string, Json>
-  const theirResponses = (theirs.responses ?? {}) as Record<string, Json>
+
+  // Parameters: the same ones, in the same order, each the same.
+  const parametersOf = (operation: Json) =>
+    new Map(
+      (Array.isArray(operation.parameters) ? operation.parameters : []).filter(isObject).map((parameter) => {
+        return [`${String(parameter.in)}/${String(parameter.name)}`, parameter] as const
+      }),
+    )
+  const ourParameters = parametersOf(ours)
+  const theirParameters = parametersOf(theirs)
+  const headParameters = parametersOf(head)
+  if (!same([...ourParameters.keys()], [...theirParameters.keys()])) {
+    differ(`${at}/parameters`, `ours [${[...ourParameters.keys()]}], Socket's [${[...theirParameters.keys()]}]`)
+  }
+  for (const [key, theirParameter] of theirParameters) {
+    const ourParameter = ourParameters.get(key)
+    if (!ourParameter) continue
+    const parameterAt = `${at}/parameters/${key}`
+    for (const field of new Set([...Object.keys(ourParameter), ...Object.keys(theirParameter)])) {
+      if (field === 'schema') continue
+      if (field === 'description')
+        compareProse(`${parameterAt}/description`, ourParameter.description, theirParameter.description)
+      else compareValue(`${parameterAt}/${field}`, ourParameter[field], theirParameter[field])
+    }
+    compareSchema(`${parameterAt}/schema`, ourParameter.schema, theirParameter.schema, headParameters.get(key)?.schema)
+  }
+
+  // Request body.
+  const ourBody = ours.requestBody
+  const theirBody = theirs.requestBody
+  if (isObject(ourBody) !== isObject(theirBody)) {
+    differ(`${at}/requestBody`, isObject(ourBody) ? 'only in ours' : 'missing from ours')
+  } else if (isObject(ourBody) && isObject(theirBody)) {
+    compareValue(`${at}/requestBody/required`, ourBody.required === true, theirBody.required === true)
+    const ourContent = contentOf(ourBody)
+    const theirContent = contentOf(theirBody)
+    compareValue(`${at}/requestBody/content`, ourContent.mediaTypes, theirContent.mediaTypes)
+    const headBody = objectOrEmpty(head.requestBody)
+    compareSchema(`${at}/requestBody/schema`, ourContent.schema, theirContent.schema, contentOf(headBody).schema)
+  }
+
+  // Responses: the same status codes, each the same.
+  const ourResponses = objectOrEmpty(ours.responses)
+  const theirResponses = objectOrEmpty(theirs.responses)
+  const headResponses = objectOrEmpty(head.responses)
   if (!same(Object.keys(ourResponses).sort(), Object.keys(theirResponses).sort())) {
-    differ(`${where}.responses`, `${Object.keys(ourResponses)} ≠ ${Object.keys(theirResponses)}`)
+    differ(`${at}/responses`, `ours [${Object.keys(ourResponses)}], Socket's [${Object.keys(theirResponses)}]`)
   }
   for (const [status, theirResponse] of Object.entries(theirResponses)) {
     const ourResponse = ourResponses[status]
-    if (!ourResponse) continue
-    if (ourResponse.description !== theirResponse.description) differ(`${where}.${status}.description`, 'differs')
-    if (!same(Object.keys((ourResponse.headers ?? {}) as Json), Object.keys((theirResponse.headers ?? {}) as Json))) {
-      differ(`${where}.${status}.headers`, 'differ')
+    if (isObject(ourResponse) && isObject(theirResponse)) {
+      compareResponse(`${at}/responses/${status}`, ourResponse, theirResponse, objectOrEmpty(headResponses[status]))
     }
-    compareSchema(`${where}.${status}`, jsonSchemaOf(ourResponse), jsonSchemaOf(theirResponse))
   }
 }
 
-async function main() {
-  if (!existsSync(reposSpecPath) || !existsSync(fullSpecPath)) {
-    console.error(`upstream spec not found in ${upstreamDir}`)
+// ---------------------------------------------------------------------------------------------------------------
+// Main
+// ---------------------------------------------------------------------------------------------------------------
+
+const methods = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const
+
+interface Target {
+  method: string
+  path: string
+  /** The contract's operation. */
+  theirs: Json
+  /** The same operation in Socket's current full spec (empty when that spec is the contract). */
+  head: Json
+}
+
+function operationsOf(document: Json): Map<string, Json> {
+  const operations = new Map<string, Json>()
+  for (const [path, item] of Object.entries(objectOrEmpty(document.paths))) {
+    for (const method of methods) {
+      const operation = objectOrEmpty(item)[method]
+      if (isObject(operation)) operations.set(`${method.toUpperCase()} ${path}`, operation)
+    }
+  }
+  return operations
+}
+
+async function load(path: string, format: 'yaml' | 'json'): Promise<Json> {
+  const text = readFileSync(path, 'utf8')
+  // Our file uses YAML merge keys (`<<: *anchor`), read as the server reads it.
+  const document: unknown = format === 'json' ? JSON.parse(text) : parse(text, { merge: true })
+  return asObject(await dereference(asObject(document, path)), path)
+}
+
+async function main(): Promise<void> {
+  const upstreamDir = upstreamDirectory(process.argv.slice(2))
+  const reposSpecPath = join(upstreamDir, 'socket-repos-api-openapi.yml')
+  const fullSpecPath = join(upstreamDir, 'socket-openapi-full.json')
+  const missing = [reposSpecPath, fullSpecPath].filter((path) => !existsSync(path))
+  if (missing.length > 0) {
+    console.error(`Socket's spec not found: ${missing.join(', ')} (pass --upstream-dir <dir>)`)
     process.exit(1)
   }
-  const ours = (await dereference(
-    parse(readFileSync(join(root, 'openapi/socket-repos-api.yml'), 'utf8'), { merge: true }),
-  )) as Json
-  const repos = (await dereference(parse(readFileSync(reposSpecPath, 'utf8')))) as Json
-  const full = (await dereference(JSON.parse(readFileSync(fullSpecPath, 'utf8')))) as Json
-  const ourPaths = ours.paths as Record<string, Json>
 
-  const targets: [string, string, Json][] = []
-  for (const [path, item] of Object.entries(repos.paths as Record<string, Json>)) {
-    for (const [method, op] of Object.entries(item)) targets.push([path, method, op as Json])
-  }
-  for (const path of ['/quota', '/organizations']) {
-    targets.push([path, 'get', (full.paths as Record<string, Json>)[path]?.get as Json])
-  }
-  for (const [path, method, theirs] of targets) {
-    const mine = ourPaths[path]?.[method] as Json | undefined
-    if (!mine) {
-      differ(`${method.toUpperCase()} ${path}`, 'operation missing')
-      continue
-    }
-    compareOperation(`${method.toUpperCase()} ${path}`, mine, theirs)
-  }
-  const ourOperations = Object.values(ourPaths).reduce((n, item) => n + Object.keys(item).length, 0)
-  if (ourOperations !== targets.length) differ('paths', `${ourOperations} operations ≠ ${targets.length}`)
+  const ours = await load(ourSpecPath, 'yaml')
+  const repos = await load(reposSpecPath, 'yaml')
+  const full = await load(fullSpecPath, 'json')
+  const ourOperations = operationsOf(ours)
+  const fullOperations = operationsOf(full)
 
-  const unexplained = differences.filter((d) => !deviations.some((dev) => dev.where.test(d.where)))
-  const explained = differences.length - unexplained.length
-  const usedDeviations = deviations.filter((dev) => differences.some((d) => dev.where.test(d.where)))
-  for (const dev of usedDeviations) console.log(`deviation (documented): ${dev.why}`)
-  for (const d of unexplained) console.log(`DIFFERENCE ${d.where}: ${d.what}`)
-  console.log(
-    `${targets.length} operations compared, ${explained} differences covered by ${usedDeviations.length} documented deviations, ${unexplained.length} unexplained`,
+  const targets: Target[] = []
+  for (const [key, theirs] of operationsOf(repos)) {
+    const [method = '', path = ''] = key.split(' ')
+    targets.push({ method, path, theirs, head: fullOperations.get(key) ?? {} })
+  }
+  for (const key of ['GET /quota', 'GET /organizations']) {
+    const [method = '', path = ''] = key.split(' ')
+    const theirs = fullOperations.get(key)
+    if (theirs) targets.push({ method, path, theirs, head: {} })
+    else differ(`/${key}`, "missing from Socket's full spec")
+  }
+
+  compareValue('/openapi', ours.openapi, repos.openapi)
+  compareValue('/servers', ours.servers, repos.servers)
+  compareValue(
+    '/components/securitySchemes',
+    objectOrEmpty(ours.components).securitySchemes,
+    objectOrEmpty(repos.components).securitySchemes,
   )
-  process.exit(unexplained.length > 0 ? 1 : 0)
+
+  for (const target of targets) {
+    const key = `${target.method} ${target.path}`
+    const name = String(target.theirs.operationId ?? key)
+    const mine = ourOperations.get(key)
+    if (mine) compareOperation(name, mine, target.theirs, target.head)
+    else differ(`/${name}`, `${key} missing from ours`)
+  }
+  const targetKeys = new Set(targets.map((target) => `${target.method} ${target.path}`))
+  for (const key of ourOperations.keys()) {
+    if (!targetKeys.has(key)) differ(`/paths`, `${key} only in ours`)
+  }
+
+  // The response components, including the two no operation refers to (SocketInternalServerError, SocketGone).
+  const ourResponses = objectOrEmpty(objectOrEmpty(ours.components).responses)
+  const fullResponses = objectOrEmpty(objectOrEmpty(full.components).responses)
+  for (const [name, theirResponse] of Object.entries(objectOrEmpty(objectOrEmpty(repos.components).responses))) {
+    const ourResponse = ourResponses[name]
+    if (!isObject(ourResponse)) differ(`/components/responses/${name}`, 'missing from ours')
+    else if (isObject(theirResponse)) {
+      compareResponse(`/components/responses/${name}`, ourResponse, theirResponse, objectOrEmpty(fullResponses[name]))
+    }
+  }
+
+  for (const deviation of deviations) {
+    if (!applied.has(deviation)) differ(deviation.at, `deviation "${deviation.reason}" covers nothing: remove it`)
+  }
+
+  const applications = [...applied.values()].reduce((sum, locations) => sum + locations.length, 0)
+  for (const [deviation, locations] of applied) {
+    console.log(`deviation ${deviation.at} (${locations.length}×): ${deviation.reason}`)
+  }
+  for (const difference of differences) console.log(`DIFFERENCE ${difference.at}: ${difference.what}`)
+  console.log(
+    `${targets.length} operations compared, ${applications} documented deviations applied ` +
+      `(${applied.size} of ${deviations.length} allowlist entries), ${differences.length} differences`,
+  )
+  process.exit(differences.length > 0 ? 1 : 0)
 }
 
 await main()

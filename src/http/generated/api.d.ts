@@ -388,32 +388,7 @@ export interface components {
              * @default
              */
             head_full_scan_id: string | null;
-            integration_meta?: {
-                /** @enum {string} */
-                type?: "github";
-                value?: {
-                    /**
-                     * @description The GitHub installation_id of the active associated Socket GitHub App
-                     * @default
-                     */
-                    installation_id: string;
-                    /**
-                     * @description The GitHub login name that the active Socket GitHub App installation is installed to
-                     * @default
-                     */
-                    installation_login: string;
-                    /**
-                     * @description The name of the associated GitHub repo.
-                     * @default
-                     */
-                    repo_name: string | null;
-                    /**
-                     * @description The id of the associated GitHub repo.
-                     * @default
-                     */
-                    repo_id: string | null;
-                };
-            } | null;
+            integration_meta?: components["schemas"]["IntegrationMeta"];
             /**
              * @description The slug of the repository.
              * @default
@@ -482,32 +457,7 @@ export interface components {
              * @default
              */
             head_full_scan_id: string | null;
-            integration_meta: {
-                /** @enum {string} */
-                type?: "github";
-                value?: {
-                    /**
-                     * @description The GitHub installation_id of the active associated Socket GitHub App
-                     * @default
-                     */
-                    installation_id: string;
-                    /**
-                     * @description The GitHub login name that the active Socket GitHub App installation is installed to
-                     * @default
-                     */
-                    installation_login: string;
-                    /**
-                     * @description The name of the associated GitHub repo.
-                     * @default
-                     */
-                    repo_name: string | null;
-                    /**
-                     * @description The id of the associated GitHub repo.
-                     * @default
-                     */
-                    repo_id: string | null;
-                };
-            } | null;
+            integration_meta: components["schemas"]["IntegrationMeta"];
             /**
              * @description The slug of the repository.
              * @default
@@ -690,7 +640,7 @@ export interface components {
         };
         IssueRule: {
             /**
-             * @description The action to take for issues of this type.
+             * @description The action to take for issues of this alert type.
              * @enum {string}
              */
             action: "defer" | "error" | "warn" | "monitor" | "ignore";
@@ -1011,6 +961,29 @@ export interface components {
         LicenseAllowListRequest: {
             [key: string]: unknown;
         };
+        Error: {
+            error: {
+                /** @default  */
+                message: string;
+                /** @default null */
+                details: {
+                    [key: string]: unknown;
+                } | null;
+            };
+        };
+        Quota: {
+            /** @default 0 */
+            quota: number;
+            /** @default 0 */
+            maxQuota: number;
+            /** @default  */
+            nextWindowRefresh: string | null;
+        };
+        Organizations: {
+            organizations: {
+                [key: string]: components["schemas"]["Organization"];
+            };
+        };
         Organization: {
             /** @default  */
             id: string;
@@ -1023,70 +996,15 @@ export interface components {
             /** @default  */
             slug: string;
         };
-        SocketError: {
-            error: {
-                /** @default  */
-                message: string;
-                /** @default null */
-                details: {
-                    [key: string]: unknown;
-                } | null;
-            };
-        };
     };
     responses: {
         /** @description Success */
-        StatusOk: {
+        Success: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
                 "application/json": components["schemas"]["StatusOk"];
-            };
-        };
-        /** @description Bad request */
-        SocketBadRequest: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["SocketError"];
-            };
-        };
-        /** @description Unauthorized */
-        SocketUnauthorized: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["SocketError"];
-            };
-        };
-        /** @description Insufficient max_quota for API method */
-        SocketForbidden: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["SocketError"];
-            };
-        };
-        /** @description Resource not found */
-        SocketNotFoundResponse: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["SocketError"];
-            };
-        };
-        /** @description Resource already exists */
-        SocketConflict: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["SocketError"];
             };
         };
         /** @description Conflict */
@@ -1095,7 +1013,43 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["SocketError"];
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Bad request */
+        SocketBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Unauthorized */
+        SocketUnauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Insufficient max_quota for API method */
+        SocketForbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Resource not found */
+        SocketNotFoundResponse: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
             };
         };
         /** @description Insufficient quota for API route */
@@ -1109,7 +1063,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["SocketError"];
+                "application/json": components["schemas"]["Error"];
             };
         };
         /** @description Internal server error */
@@ -1118,7 +1072,16 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["SocketError"];
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Resource already exists */
+        SocketConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
             };
         };
         /** @description Gone */
@@ -1127,7 +1090,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["SocketError"];
+                "application/json": components["schemas"]["Error"];
             };
         };
     };
@@ -1139,7 +1102,9 @@ export interface components {
         /** @description The ID of the label */
         label_id: string;
         /** @description The workspace of the repository */
-        repo_workspace: string;
+        workspace: string;
+        /** @description Filter repositories by workspace. When provided (including empty string), only repos in that workspace are returned. */
+        workspace_filter: string;
         per_page: number;
         page: number;
     };
@@ -1159,7 +1124,7 @@ export interface operations {
                 /** @description Include archived repositories in the results */
                 include_archived?: boolean;
                 /** @description Filter repositories by workspace. When provided (including empty string), only repos in that workspace are returned. */
-                workspace?: string;
+                workspace?: components["parameters"]["workspace_filter"];
             };
             header?: never;
             path: {
@@ -1235,7 +1200,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description The workspace of the repository */
-                workspace?: components["parameters"]["repo_workspace"];
+                workspace?: components["parameters"]["workspace"];
             };
             header?: never;
             path: {
@@ -1268,7 +1233,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description The workspace of the repository */
-                workspace?: components["parameters"]["repo_workspace"];
+                workspace?: components["parameters"]["workspace"];
             };
             header?: never;
             path: {
@@ -1305,7 +1270,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description The workspace of the repository */
-                workspace?: components["parameters"]["repo_workspace"];
+                workspace?: components["parameters"]["workspace"];
             };
             header?: never;
             path: {
@@ -1318,7 +1283,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["StatusOk"];
+            200: components["responses"]["Success"];
             400: components["responses"]["SocketBadRequest"];
             401: components["responses"]["SocketUnauthorized"];
             403: components["responses"]["SocketForbidden"];
@@ -1469,7 +1434,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["StatusOk"];
+            200: components["responses"]["Success"];
             400: components["responses"]["SocketBadRequest"];
             401: components["responses"]["SocketUnauthorized"];
             403: components["responses"]["SocketForbidden"];
@@ -1608,7 +1573,7 @@ export interface operations {
             };
         };
         responses: {
-            200: components["responses"]["StatusOk"];
+            200: components["responses"]["Success"];
             400: components["responses"]["SocketBadRequest"];
             401: components["responses"]["SocketUnauthorized"];
             403: components["responses"]["SocketForbidden"];
@@ -1633,7 +1598,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["StatusOk"];
+            200: components["responses"]["Success"];
             400: components["responses"]["SocketBadRequest"];
             401: components["responses"]["SocketUnauthorized"];
             403: components["responses"]["SocketForbidden"];
@@ -1656,14 +1621,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @default 0 */
-                        quota: number;
-                        /** @default 0 */
-                        maxQuota: number;
-                        /** @default  */
-                        nextWindowRefresh: string | null;
-                    };
+                    "application/json": components["schemas"]["Quota"];
                 };
             };
             401: components["responses"]["SocketUnauthorized"];
@@ -1686,11 +1644,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        organizations: {
-                            [key: string]: components["schemas"]["Organization"];
-                        };
-                    };
+                    "application/json": components["schemas"]["Organizations"];
                 };
             };
             401: components["responses"]["SocketUnauthorized"];
