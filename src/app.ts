@@ -11,6 +11,7 @@ import operationsPlugin, { requestId } from './http/plugins/operations.js'
 import servicesPlugin from './http/plugins/services.js'
 import { registerOperations } from './http/routes.js'
 import { type LoadedSpec, loadSpec } from './http/spec-loader.js'
+import { createValidatorCompilers } from './http/validators.js'
 import { createServices } from './services/index.js'
 
 export interface AppOptions {
@@ -56,13 +57,10 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     },
     bodyLimit: config.bodyLimit,
     genReqId: requestId,
-    ajv: {
-      // Fastify's defaults, said out loud: unknown body properties are dropped (Socket's CLI sends
-      // extra ones such as orgSlug), query strings are coerced, and body defaults were already
-      // removed from the schemas by the spec loader so a partial update never gains fields.
-      customOptions: { removeAdditional: true, useDefaults: true, coerceTypes: 'array', allErrors: false },
-    },
   })
+
+  const validators = createValidatorCompilers()
+  app.setValidatorCompiler(validators.validatorCompiler)
 
   await app.register(errorHandler)
   await app.register(servicesPlugin, {
@@ -88,6 +86,6 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(swagger, { mode: 'static', specification: { document: loaded.document as never } })
   await app.register(swaggerUi, { routePrefix: '/docs' })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
-  await registerOperations(app, loaded)
+  await registerOperations(app, loaded, validators)
   return app
 }

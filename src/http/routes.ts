@@ -1,30 +1,15 @@
-import { Ajv } from 'ajv'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import { ConfigError } from '../config.js'
 import { type OperationId, operationHandlers } from './handlers/index.js'
 import { errorBody } from './plugins/error-handler.js'
 import type { LoadedSpec, OperationSpec } from './spec-loader.js'
+import type { ValidatorCompilers } from './validators.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** The spec's operationId of the route (logs, metrics, contract checks). */
     operationId?: string
   }
-}
-
-/**
- * Validation for `x-strict-body` operations: nothing dropped, nothing defaulted, nothing coerced,
- * so an unknown alert type in a label policy is a 400 instead of silently disappearing.
- */
-function strictValidatorCompiler() {
-  const ajv = new Ajv({
-    removeAdditional: false,
-    useDefaults: false,
-    coerceTypes: false,
-    allErrors: false,
-    strict: false,
-  })
-  return ({ schema }: { schema: object }) => ajv.compile(schema)
 }
 
 function hasQueryParameter(operation: OperationSpec, name: string): boolean {
@@ -64,7 +49,7 @@ function injectedFaults(fastify: FastifyInstance, operationId: string) {
  * Registers one route per operation of the spec, each with the handler of its operationId.
  * `QUOTA_COSTS` overrides the spec's per-operation costs; an unknown operationId there is an error.
  */
-export async function registerOperations(fastify: FastifyInstance, spec: LoadedSpec) {
+export async function registerOperations(fastify: FastifyInstance, spec: LoadedSpec, validators: ValidatorCompilers) {
   const specIds = new Set(spec.operations.map((op) => op.operationId))
   const missing = Object.keys(operationHandlers).filter((id) => !specIds.has(id))
   if (missing.length > 0) throw new Error(`handlers without an operation in the spec: ${missing.join(', ')}`)
@@ -73,7 +58,6 @@ export async function registerOperations(fastify: FastifyInstance, spec: LoadedS
   if (unknownCosts.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  QUOTA_COSTS: unknown operationId ${unknownCosts.join(', ')}`)
   }
-  const strict = strictValidatorCompiler()
 
   for (const specOperation of spec.operations) {
     const operation = { ...specOperation, quotaCost: costs[specOperation.operationId] ?? specOperation.quotaCost }
@@ -89,7 +73,7 @@ export async function registerOperations(fastify: FastifyInstance, spec: LoadedS
         ...(hasQueryParameter(operation, 'page') ? [pageZeroIsPageOne] : []),
         ...(operation.bodyOptional ? [absentBodyIsEmpty] : []),
       ],
-      ...(operation.strictBody ? { validatorCompiler: strict } : {}),
+      ...(operation.strictBody ? { validatorCompiler: validators.strictValidatorCompiler } : {}),
       // The table binds each handler to its operation's types; the spec's schemas enforce them at run time.
       handler: handler as RouteHandlerMethod,
     })

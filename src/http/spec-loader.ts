@@ -141,6 +141,8 @@ export function toJsonSchema(schema: JsonObject, options: { dropDefaults?: boole
       out[key] = value
     }
   }
+  // In OpenAPI 3.0 `nullable` admits null even beside an `enum`; for Ajv the enum must say so too.
+  if (out.nullable === true && Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null]
   return out
 }
 
