@@ -11,7 +11,7 @@ import operationsPlugin, { requestId } from './http/plugins/operations.js'
 import servicesPlugin from './http/plugins/services.js'
 import { registerOperations } from './http/routes.js'
 import { type LoadedSpec, loadSpec } from './http/spec-loader.js'
-import { createValidatorCompilers } from './http/validators.js'
+import { schemaCompilers } from './http/validators.js'
 import { createServices } from './services/index.js'
 
 export interface AppOptions {
@@ -59,8 +59,9 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     genReqId: requestId,
   })
 
-  const validators = createValidatorCompilers()
-  app.setValidatorCompiler(validators.validatorCompiler)
+  const compilers = schemaCompilers()
+  app.setValidatorCompiler(compilers.validatorCompiler)
+  app.setSerializerCompiler(compilers.serializerCompiler)
 
   await app.register(errorHandler)
   await app.register(servicesPlugin, {
@@ -86,6 +87,6 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(swagger, { mode: 'static', specification: { document: loaded.document as never } })
   await app.register(swaggerUi, { routePrefix: '/docs' })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
-  await registerOperations(app, loaded, validators)
+  await registerOperations(app, loaded, compilers)
   return app
 }

@@ -3,7 +3,7 @@ import { ConfigError } from '../config.js'
 import { type OperationId, operationHandlers } from './handlers/index.js'
 import { errorBody } from './plugins/error-handler.js'
 import type { LoadedSpec, OperationSpec } from './spec-loader.js'
-import type { ValidatorCompilers } from './validators.js'
+import type { SchemaCompilers } from './validators.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -49,7 +49,7 @@ function injectedFaults(fastify: FastifyInstance, operationId: string) {
  * Registers one route per operation of the spec, each with the handler of its operationId.
  * `QUOTA_COSTS` overrides the spec's per-operation costs; an unknown operationId there is an error.
  */
-export async function registerOperations(fastify: FastifyInstance, spec: LoadedSpec, validators: ValidatorCompilers) {
+export async function registerOperations(fastify: FastifyInstance, spec: LoadedSpec, compilers: SchemaCompilers) {
   const specIds = new Set(spec.operations.map((op) => op.operationId))
   const missing = Object.keys(operationHandlers).filter((id) => !specIds.has(id))
   if (missing.length > 0) throw new Error(`handlers without an operation in the spec: ${missing.join(', ')}`)
@@ -73,7 +73,7 @@ export async function registerOperations(fastify: FastifyInstance, spec: LoadedS
         ...(hasQueryParameter(operation, 'page') ? [pageZeroIsPageOne] : []),
         ...(operation.bodyOptional ? [absentBodyIsEmpty] : []),
       ],
-      ...(operation.strictBody ? { validatorCompiler: validators.strictValidatorCompiler } : {}),
+      ...(operation.strictBody ? { validatorCompiler: compilers.strictValidatorCompiler } : {}),
       // The table binds each handler to its operation's types; the spec's schemas enforce them at run time.
       handler: handler as RouteHandlerMethod,
     })

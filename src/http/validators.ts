@@ -1,5 +1,6 @@
 import { Ajv, type Options } from 'ajv'
-import type { FastifySchemaCompiler } from 'fastify'
+import fastJson from 'fast-json-stringify'
+import type { FastifySchemaCompiler, FastifySerializerCompiler } from 'fastify'
 
 const common: Options = { allErrors: false, strict: false }
 
@@ -13,17 +14,39 @@ const common: Options = { allErrors: false, strict: false }
  * - a strict body (`x-strict-body`) also keeps unknown properties, so they fail `additionalProperties`
  *   (an unknown alert type in a label policy is a 400 instead of silently disappearing).
  */
-export function createValidatorCompilers() {
+function createCompilers() {
   const parameters = new Ajv({ ...common, coerceTypes: 'array', useDefaults: true, removeAdditional: true })
   const body = new Ajv({ ...common, coerceTypes: false, useDefaults: false, removeAdditional: true })
   const strictBody = new Ajv({ ...common, coerceTypes: false, useDefaults: false, removeAdditional: false })
 
-  const compiler =
+  const validator =
     (forBody: Ajv): FastifySchemaCompiler<object> =>
     ({ schema, httpPart }) =>
       (httpPart === 'body' ? forBody : parameters).compile(schema)
 
-  return { validatorCompiler: compiler(body), strictValidatorCompiler: compiler(strictBody) }
+  // Ajv caches what it compiled by schema object; serializers get the same treatment here.
+  const serializers = new WeakMap<object, (data: unknown) => string>()
+  const serializerCompiler: FastifySerializerCompiler<object> = ({ schema }) => {
+    let serialize = serializers.get(schema)
+    if (!serialize) {
+      serialize = fastJson(schema)
+      serializers.set(schema, serialize)
+    }
+    return serialize
+  }
+
+  return { validatorCompiler: validator(body), strictValidatorCompiler: validator(strictBody), serializerCompiler }
 }
 
-export type ValidatorCompilers = ReturnType<typeof createValidatorCompilers>
+export type SchemaCompilers = ReturnType<typeof createCompilers>
+
+let compilers: SchemaCompilers | undefined
+
+/**
+ * The compilers of this process. The spec is parsed once per process (app.ts), so every app built
+ * after the first (tests build hundreds) reuses the validators and serializers compiled for it.
+ */
+export function schemaCompilers(): SchemaCompilers {
+  compilers ??= createCompilers()
+  return compilers
+}
