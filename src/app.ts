@@ -6,7 +6,7 @@ import { type Config, loadConfig } from './config.js'
 import { closeDb, createRepositories, type Db, openDb, runMigrations } from './db/index.js'
 import adminPlugin from './http/plugins/admin.js'
 import authPlugin from './http/plugins/auth.js'
-import errorHandler from './http/plugins/error-handler.js'
+import errorHandler, { clientErrorHandler, frameworkErrors } from './http/plugins/error-handler.js'
 import operationsPlugin, { requestId } from './http/plugins/operations.js'
 import servicesPlugin from './http/plugins/services.js'
 import { registerOperations } from './http/routes.js'
@@ -57,6 +57,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     },
     bodyLimit: config.bodyLimit,
     genReqId: requestId,
+    frameworkErrors,
+    clientErrorHandler,
   })
 
   const compilers = schemaCompilers()

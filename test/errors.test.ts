@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { openDb, runMigrations } from '../src/db/index.js'
 import { createTestApp, type TestApp } from './helpers/app.js'
 
 describe("errors in Socket's shape", () => {
@@ -74,6 +79,26 @@ describe("errors in Socket's shape", () => {
     expect(method.json().error.details).toBeNull()
   })
 
+  it('answers a malformed percent-encoding in the path with 400 in the same shape', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/v0/orgs/%zz/repos', headers: t.auth() })
+    expect(response.statusCode).toBe(400)
+    expect(response.json()).toEqual({
+      error: { message: "'/v0/orgs/%zz/repos' is not a valid url component", details: { code: 'FST_ERR_BAD_URL' } },
+    })
+  })
+
+  it('answers a path parameter over 100 characters with 414 in the same shape', async () => {
+    const slug = 'a'.repeat(101)
+    const response = await t.app.inject({ method: 'GET', url: `/v0/orgs/acme/repos/${slug}`, headers: t.auth() })
+    expect(response.statusCode).toBe(414)
+    expect(response.json()).toEqual({
+      error: {
+        message: `'/v0/orgs/acme/repos/${slug}' is exceeding the max param length`,
+        details: { code: 'FST_ERR_MAX_PARAM_LENGTH' },
+      },
+    })
+  })
+
   it('serves its OpenAPI document and Swagger UI', async () => {
     const spec = await t.app.inject({ method: 'GET', url: '/openapi.json' })
     expect(spec.statusCode).toBe(200)
@@ -83,5 +108,38 @@ describe("errors in Socket's shape", () => {
     const ui = await t.app.inject({ method: 'GET', url: '/docs/' })
     expect(ui.statusCode).toBe(200)
     expect(ui.headers['content-type']).toContain('text/html')
+  })
+})
+
+describe('a database locked by another process', () => {
+  it('answers 503 with Retry-After once the busy timeout runs out, and writes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'socket-repos-busy-'))
+    const path = join(dir, 'busy.db')
+    const db = openDb({ path, busyTimeoutMs: 100 })
+    runMigrations(db)
+    const t = await createTestApp({ db })
+    const other = new Database(path)
+    try {
+      other.exec('BEGIN IMMEDIATE')
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/v0/orgs/acme/repos',
+        headers: t.auth(),
+        payload: { name: 'locked-out' },
+      })
+      expect(response.statusCode).toBe(503)
+      expect(response.headers['retry-after']).toBe('1')
+      expect(response.json()).toEqual({
+        error: { message: 'Service temporarily unavailable, retry shortly', details: null },
+      })
+      other.exec('ROLLBACK')
+      const retried = await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos/locked-out', headers: t.auth() })
+      expect(retried.statusCode).toBe(404)
+    } finally {
+      other.close()
+      await t.close()
+      db.$client.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

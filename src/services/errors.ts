@@ -1,3 +1,5 @@
+import { isBusyError } from '../db/index.js'
+
 /**
  * Domain errors. Services throw these; the HTTP error plugin maps each class to one status code
  * and Socket's `{"error":{"message","details"}}` body. Messages are shown to API users as they are.
@@ -37,3 +39,9 @@ export class QuotaExceededError extends DomainError {
     super(message, details)
   }
 }
+
+/**
+ * Whether an error means "try again shortly": the database stayed locked by another process (the
+ * admin CLI, a backup) for longer than the busy timeout. Nothing was written; it is a 503, not a 500.
+ */
+export const isTemporarilyUnavailable: (error: unknown) => boolean = isBusyError

@@ -19,10 +19,10 @@ export interface ContractViolation {
 export const violations: ContractViolation[] = []
 
 /**
- * Statuses no operation can declare because they come before it (the body could not be read):
- * they must still be Socket's error body.
+ * Statuses no operation can declare because they are not its answer but the transport's (the body
+ * could not be read, the database is locked by another process): they must still be Socket's error body.
  */
-const transportStatuses = new Set(['413', '415'])
+const transportStatuses = new Set(['413', '415', '503'])
 export const checkedResponses = { count: 0 }
 
 let compiled: Promise<Map<string, Map<string, ValidateFunction>>> | undefined

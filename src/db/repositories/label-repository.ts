@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray } from 'drizzle-orm'
+import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import type { Db } from '../client.js'
 import { toRowId } from '../ids.js'
 import type { IssueRules, Label, LabelSettingKey, LabelSettings, Page } from '../models.js'
@@ -123,22 +123,36 @@ export function createLabelRepository(db: Db) {
   }
 
   return {
-    /** Inserts a label; `conflict` when the org already has a label of that name (ASCII case ignored). */
+    /**
+     * Inserts a label; `conflict` when the org already has a label of that name (ASCII case ignored).
+     * The lookup comes first, under the write lock: a refused duplicate writes nothing (not even an id).
+     */
     async create(input: NewLabel, now: number): Promise<LabelWriteResult> {
-      const row = db
-        .insert(labels)
-        .values({
-          id: input.id === undefined ? undefined : toRowId(input.id),
-          orgId: Number(input.orgId),
-          name: input.name,
-          ...settingsToColumns(input.settings ?? {}),
-          createdAt: input.createdAt ?? now,
-          updatedAt: input.createdAt ?? now,
-        })
-        .onConflictDoNothing()
-        .returning()
-        .get()
-      return row ? { ok: true, label: toLabel(row, []) } : { ok: false, reason: 'conflict' }
+      const orgId = Number(input.orgId)
+      return db.transaction(
+        (tx) => {
+          const taken = tx
+            .select({ id: labels.id })
+            .from(labels)
+            .where(and(eq(labels.orgId, orgId), sql`${labels.name} = ${input.name} COLLATE NOCASE`))
+            .get()
+          if (taken) return { ok: false, reason: 'conflict' } as const
+          const row = tx
+            .insert(labels)
+            .values({
+              id: input.id === undefined ? undefined : toRowId(input.id),
+              orgId,
+              name: input.name,
+              ...settingsToColumns(input.settings ?? {}),
+              createdAt: input.createdAt ?? now,
+              updatedAt: input.createdAt ?? now,
+            })
+            .returning()
+            .get()
+          return { ok: true, label: toLabel(row, []) } as const
+        },
+        { behavior: 'immediate' },
+      )
     },
 
     async findById(orgId: string, labelId: string): Promise<Label | undefined> {
@@ -193,27 +207,33 @@ export function createLabelRepository(db: Db) {
 
     /** Associates a repo of the same org with the label; associating twice is a no-op. */
     async associate(orgId: string, labelId: string, repoId: string, now: number): Promise<AssociationResult> {
-      return db.transaction((tx) => {
-        const pair = findPair(tx, orgId, labelId, repoId)
-        if (typeof pair === 'string') return pair
-        tx.insert(repoLabels)
-          .values({ ...pair, createdAt: now })
-          .onConflictDoNothing()
-          .run()
-        return 'ok'
-      })
+      return db.transaction(
+        (tx) => {
+          const pair = findPair(tx, orgId, labelId, repoId)
+          if (typeof pair === 'string') return pair
+          tx.insert(repoLabels)
+            .values({ ...pair, createdAt: now })
+            .onConflictDoNothing()
+            .run()
+          return 'ok'
+        },
+        { behavior: 'immediate' },
+      )
     },
 
     /** Removes the association; removing one that does not exist is a no-op. */
     async disassociate(orgId: string, labelId: string, repoId: string): Promise<AssociationResult> {
-      return db.transaction((tx) => {
-        const pair = findPair(tx, orgId, labelId, repoId)
-        if (typeof pair === 'string') return pair
-        tx.delete(repoLabels)
-          .where(and(eq(repoLabels.labelId, pair.labelId), eq(repoLabels.repoId, pair.repoId)))
-          .run()
-        return 'ok'
-      })
+      return db.transaction(
+        (tx) => {
+          const pair = findPair(tx, orgId, labelId, repoId)
+          if (typeof pair === 'string') return pair
+          tx.delete(repoLabels)
+            .where(and(eq(repoLabels.labelId, pair.labelId), eq(repoLabels.repoId, pair.repoId)))
+            .run()
+          return 'ok'
+        },
+        { behavior: 'immediate' },
+      )
     },
 
     /** Writes the given setting keys (null clears one) and leaves the others alone. */

@@ -87,39 +87,41 @@ export function createRepoRepository(db: Db, cursors: ListCursorCache = createLi
     .prepare()
 
   return {
-    /** Inserts the repo, or returns the one that already holds its (org, workspace, slug). */
+    /**
+     * Inserts the repo, or returns the one that already holds its (org, workspace, slug). The lookup
+     * comes first, under the write lock: a refused duplicate writes nothing (not even an id).
+     */
     async create(input: NewRepo, now: number): Promise<CreateRepoResult> {
       const orgId = Number(input.orgId)
-      return db.transaction((tx) => {
-        const row = tx
-          .insert(repos)
-          .values({
-            id: input.id === undefined ? undefined : toRowId(input.id),
-            orgId,
-            workspace: input.workspace,
-            slug: input.slug,
-            name: input.name,
-            description: input.description,
-            homepage: input.homepage,
-            visibility: input.visibility,
-            archived: input.archived,
-            defaultBranch: input.defaultBranch,
-            headFullScanId: input.headFullScanId ?? null,
-            integrationMeta: input.integrationMeta ? JSON.stringify(input.integrationMeta) : null,
-            createdAt: input.createdAt ?? now,
-            updatedAt: input.updatedAt ?? input.createdAt ?? now,
-          })
-          .onConflictDoNothing()
-          .returning()
-          .get()
-        if (row) {
+      return db.transaction(
+        (tx) => {
+          const existing = findInWorkspace.get({ orgId, workspace: input.workspace, slug: input.slug })
+          if (existing) return { created: false, existing: toRepo(existing) } as const
+          const row = tx
+            .insert(repos)
+            .values({
+              id: input.id === undefined ? undefined : toRowId(input.id),
+              orgId,
+              workspace: input.workspace,
+              slug: input.slug,
+              name: input.name,
+              description: input.description,
+              homepage: input.homepage,
+              visibility: input.visibility,
+              archived: input.archived,
+              defaultBranch: input.defaultBranch,
+              headFullScanId: input.headFullScanId ?? null,
+              integrationMeta: input.integrationMeta ? JSON.stringify(input.integrationMeta) : null,
+              createdAt: input.createdAt ?? now,
+              updatedAt: input.updatedAt ?? input.createdAt ?? now,
+            })
+            .returning()
+            .get()
           cursors.invalidateOrg(orgId)
           return { created: true, repo: toRepo(row) } as const
-        }
-        const existing = findInWorkspace.get({ orgId, workspace: input.workspace, slug: input.slug })
-        if (!existing) throw new Error(`insert of repo ${input.slug} conflicted on an id, not on its slug`)
-        return { created: false, existing: toRepo(existing) } as const
-      })
+        },
+        { behavior: 'immediate' },
+      )
     },
 
     async findInWorkspace(orgId: string, workspace: string, slug: string): Promise<Repo | undefined> {

@@ -129,22 +129,25 @@ export function createStateRepository(db: Db, cursors?: ListCursorCache) {
     async importState(state: StateSnapshot, options: { replace: boolean }, now: number): Promise<ImportResult> {
       cursors?.clear()
       try {
-        return db.transaction((tx) => {
-          if (options.replace) {
-            tx.delete(orgs).run()
-            resetSequences(tx, ['orgs', 'tokens', 'repos', 'labels'])
-          }
-          const counts = { orgs: 0, tokens: 0, repos: 0, labels: 0, associations: 0 }
-          for (const org of state.orgs) {
-            const added = insertOrg(tx, org, now)
-            counts.orgs++
-            counts.tokens += added.tokens
-            counts.repos += added.repos
-            counts.labels += added.labels
-            counts.associations += added.associations
-          }
-          return { ok: true, counts } as const
-        })
+        return db.transaction(
+          (tx) => {
+            if (options.replace) {
+              tx.delete(orgs).run()
+              resetSequences(tx, ['orgs', 'tokens', 'repos', 'labels'])
+            }
+            const counts = { orgs: 0, tokens: 0, repos: 0, labels: 0, associations: 0 }
+            for (const org of state.orgs) {
+              const added = insertOrg(tx, org, now)
+              counts.orgs++
+              counts.tokens += added.tokens
+              counts.repos += added.repos
+              counts.labels += added.labels
+              counts.associations += added.associations
+            }
+            return { ok: true, counts } as const
+          },
+          { behavior: 'immediate' },
+        )
       } catch (error) {
         if (error instanceof ImportConflict) return { ok: false, conflict: error.message }
         if (isConstraintViolation(error)) return { ok: false, conflict: String((error as Error).message) }
@@ -242,29 +245,32 @@ export function createStateRepository(db: Db, cursors?: ListCursorCache) {
      */
     async reset(scope: ResetScope): Promise<boolean> {
       cursors?.clear()
-      return db.transaction((tx) => {
-        if (scope.kind === 'everything') {
-          tx.delete(orgs).run()
-          resetSequences(tx, ['orgs', 'tokens', 'repos', 'labels'])
+      return db.transaction(
+        (tx) => {
+          if (scope.kind === 'everything') {
+            tx.delete(orgs).run()
+            resetSequences(tx, ['orgs', 'tokens', 'repos', 'labels'])
+            return true
+          }
+          const orgId = scope.orgId === undefined ? undefined : toRowId(scope.orgId)
+          if (scope.orgId !== undefined && orgId === undefined) return false
+          if (orgId === undefined) {
+            tx.delete(repos).run()
+            tx.delete(labels).run()
+            tx.update(tokens).set({ quotaUsed: 0, windowStartedAt: 0 }).run()
+          } else {
+            tx.delete(repos).where(eq(repos.orgId, orgId)).run()
+            tx.delete(labels).where(eq(labels.orgId, orgId)).run()
+            tx.update(tokens)
+              .set({ quotaUsed: 0, windowStartedAt: 0 })
+              .where(and(eq(tokens.orgId, orgId)))
+              .run()
+          }
+          resetSequences(tx, ['repos', 'labels'])
           return true
-        }
-        const orgId = scope.orgId === undefined ? undefined : toRowId(scope.orgId)
-        if (scope.orgId !== undefined && orgId === undefined) return false
-        if (orgId === undefined) {
-          tx.delete(repos).run()
-          tx.delete(labels).run()
-          tx.update(tokens).set({ quotaUsed: 0, windowStartedAt: 0 }).run()
-        } else {
-          tx.delete(repos).where(eq(repos.orgId, orgId)).run()
-          tx.delete(labels).where(eq(labels.orgId, orgId)).run()
-          tx.update(tokens)
-            .set({ quotaUsed: 0, windowStartedAt: 0 })
-            .where(and(eq(tokens.orgId, orgId)))
-            .run()
-        }
-        resetSequences(tx, ['repos', 'labels'])
-        return true
-      })
+        },
+        { behavior: 'immediate' },
+      )
     },
   }
 }

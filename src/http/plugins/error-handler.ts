@@ -1,10 +1,13 @@
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
+import { STATUS_CODES } from 'node:http'
+import type { Socket } from 'node:net'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import {
   ConflictError,
   DomainError,
   ForbiddenError,
   InvalidInputError,
+  isTemporarilyUnavailable,
   NotFoundError,
   QuotaExceededError,
   UnauthorizedError,
@@ -65,6 +68,11 @@ async function errorHandlerPlugin(fastify: FastifyInstance) {
     if (status >= 400 && status < 500) {
       return sendError(reply, status, errorBody(error.message, error.code ? { code: error.code } : null))
     }
+    if (isTemporarilyUnavailable(error)) {
+      request.log.warn({ err: error }, 'database busy')
+      reply.header('retry-after', '1')
+      return sendError(reply, 503, errorBody('Service temporarily unavailable, retry shortly'))
+    }
     request.log.error({ err: error }, 'unhandled error')
     return sendError(reply, 500, errorBody('Internal server error'))
   })
@@ -72,6 +80,37 @@ async function errorHandlerPlugin(fastify: FastifyInstance) {
   fastify.setNotFoundHandler((request, reply) =>
     sendError(reply, 404, errorBody(`Route ${request.method}:${request.url.split('?')[0]} not found`)),
   )
+}
+
+/**
+ * Fastify's `frameworkErrors` option: what the router refuses before any route runs (a malformed
+ * percent-encoding in the path, a path parameter over `maxParamLength`), in Socket's body.
+ */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  return sendError(reply, error.statusCode ?? 400, errorBody(error.message, { code: error.code }))
+}
+
+const clientErrors: Record<string, [number, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Client Timeout'],
+  HPE_HEADER_OVERFLOW: [431, 'Exceeded maximum allowed HTTP header size'],
+}
+
+/**
+ * Fastify's `clientErrorHandler` option: what Node's HTTP parser refuses (headers over the size
+ * limit, bytes not allowed in a header, a request too slow), answered raw on the socket as Fastify
+ * does by default, but in Socket's body.
+ */
+export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket) {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const [status, message] = clientErrors[error.code ?? ''] ?? [400, 'Bad Request']
+  if (socket.writable) {
+    const body = JSON.stringify(errorBody(message, error.code ? { code: error.code } : null))
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    )
+  }
+  socket.destroy(error)
 }
 
 export default fp(errorHandlerPlugin, { name: 'error-handler', fastify: '5.x' })
