@@ -413,6 +413,31 @@ describe('label settings', () => {
       expect(await read(t, label, 'licensePolicy')).toEqual(policy)
     })
 
+    it('stores a licensePolicy nested 32 levels deep, and refuses 33 with a 400 that changes nothing', async () => {
+      const nest = (levels: number) => {
+        let value: Record<string, unknown> = { allow: 'MIT' }
+        for (let i = 1; i < levels; i++) value = { next: value }
+        return value
+      }
+      await put(t, label, { licensePolicy: nest(32) })
+      expect(await read(t, label, 'licensePolicy')).toEqual(nest(32))
+      const deeper = await putSettings(t, label, { licensePolicy: nest(33) })
+      expect(deeper.statusCode).toBe(400)
+      expect(deeper.json()).toEqual({
+        error: { message: 'licensePolicy must not nest deeper than 32 levels', details: { max_depth: 32 } },
+      })
+      // Far deeper than any stack could serialize (written out, as no client could stringify it): a 400, not a 500.
+      const abyss = `{"licensePolicy":${'{"next":'.repeat(5000)}1${'}'.repeat(5000)}}`
+      const response = await t.app.inject({
+        method: 'PUT',
+        url: settingUrl(label),
+        headers: { ...t.auth(), 'content-type': 'application/json' },
+        payload: abyss,
+      })
+      expect(response.statusCode).toBe(400)
+      expect(await read(t, label, 'licensePolicy')).toEqual(nest(32))
+    })
+
     it('stores an empty licensePolicy object, which still counts as set', async () => {
       await put(t, label, { licensePolicy: {} })
       expect(await read(t, label, 'licensePolicy')).toEqual({})

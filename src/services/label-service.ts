@@ -2,13 +2,16 @@ import { z } from 'zod'
 import { type Label, type LabelSettingKey, type LabelSettings, labelSettingKeys } from '../db/models.js'
 import type { LabelRepository } from '../db/repositories/label-repository.js'
 import { ConflictError, InvalidInputError, NotFoundError } from './errors.js'
-import { parseOrThrow } from './validation.js'
+import { nestsDeeperThan, parseOrThrow } from './validation.js'
 
 /** Socket: "Label names must be non-empty and less than 1000 characters." */
 const labelName = z
   .string()
   .max(999, 'Label name must be less than 1000 characters')
   .refine((name) => name.trim().length > 0, { message: 'Label name must be non-empty' })
+
+/** Free-form policies (licensePolicy) are stored and served as JSON; nesting is bounded so both stay safe. */
+export const MAX_POLICY_DEPTH = 32
 
 export interface LabelPage {
   labels: Label[]
@@ -94,6 +97,11 @@ export function createLabelService(deps: { labels: LabelRepository; now: () => n
       const given = Object.fromEntries(
         Object.entries(settings).filter(([key, value]) => isLabelSettingKey(key) && value !== undefined),
       ) as Partial<LabelSettings>
+      if (nestsDeeperThan(given.licensePolicy, MAX_POLICY_DEPTH)) {
+        throw new InvalidInputError(`licensePolicy must not nest deeper than ${MAX_POLICY_DEPTH} levels`, {
+          max_depth: MAX_POLICY_DEPTH,
+        })
+      }
       if (!(await labels.updateSettings(orgId, labelId, given, now()))) {
         throw new NotFoundError('Label not found', { label_id: labelId })
       }
