@@ -62,6 +62,14 @@ describe('quota', () => {
     expect(message).toContain('Insufficient max quota')
   })
 
+  it('answers max_quota below the cost with 429 on GET /organizations, whose spec lists no 403', async () => {
+    const token = await issueToken(t.services, { orgSlug: 'acme', maxQuota: 0 })
+    const response = await t.app.inject({ method: 'GET', url: '/v0/organizations', headers: t.auth(token) })
+    expect(response.statusCode).toBe(429)
+    expect(response.headers['retry-after']).toBe('3600')
+    expect(response.json().error.message).toMatch(/^Insufficient max_quota for API method/)
+  })
+
   it('does not spend quota on 401 and 403, but does on 400 and 404', async () => {
     const token = await issueToken(t.services, { orgSlug: 'acme', maxQuota: 10, scopes: ['repo:list'] })
     await t.app.inject({ method: 'POST', url: '/v0/orgs/acme/repos', headers: t.auth(token), payload: { name: 'x' } })

@@ -66,6 +66,9 @@ async function authPlugin(fastify: FastifyInstance) {
     const schemes = [...new Set(operation.security.map((s) => s.scheme))]
     const authenticate = fastify.auth(schemes.map((scheme) => strategies[scheme]))
     const cost = operation.quotaCost
+    // A token whose max_quota is below the cost is a 403; an operation whose spec lists no 403
+    // (GET /organizations) says it with its 429 instead, Retry-After a whole window.
+    const maxQuotaIs403 = operation.statuses.includes(403)
 
     async function authorize(request: FastifyRequest, reply: FastifyReply) {
       const principal = request.principal
@@ -81,7 +84,10 @@ async function authPlugin(fastify: FastifyInstance) {
       try {
         setRateLimitHeaders(reply, await quota.spend(principal, cost))
       } catch (error) {
-        if (error instanceof ForbiddenError) request.quotaRejection = 'max_quota'
+        if (error instanceof ForbiddenError) {
+          request.quotaRejection = 'max_quota'
+          if (!maxQuotaIs403) throw new QuotaExceededError(error.message, fastify.config.quota.windowSeconds)
+        }
         if (error instanceof QuotaExceededError) request.quotaRejection = 'exhausted'
         if (error instanceof QuotaExceededError && error.details) {
           const { maxQuota, nextWindowRefresh } = error.details as { maxQuota: number; nextWindowRefresh: string }
