@@ -1,0 +1,60 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { root } from './helpers/process.js'
+
+/** Every TypeScript file under src/, with the modules it imports at run time (type-only imports aside). */
+function sources(): { file: string; imports: string[] }[] {
+  const src = join(root, 'src')
+  return readdirSync(src, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))
+    .map((file) => {
+      const text = readFileSync(join(src, file), 'utf8')
+      const imports = [...text.matchAll(/^(?:import|export)(?! type)[^'"]*?from '([^']+)'/gm)].map((m) => m[1] ?? '')
+      return { file: relative(src, join(src, file)), imports }
+    })
+}
+
+const layer = (file: string) => file.split('/')[0] ?? ''
+
+describe('layering: http → services → db', () => {
+  const files = sources()
+
+  it('reads the imports of every layer (multi-line ones too)', () => {
+    const of = (file: string) => files.find((f) => f.file === file)?.imports ?? []
+    expect(of('db/repositories/repo-repository.ts')).toContain('drizzle-orm')
+    expect(of('http/plugins/error-handler.ts')).toContain('../../services/errors.js')
+    expect(of('app.ts')).toContain('./db/index.js')
+  })
+
+  it('keeps SQLite and drizzle inside src/db', () => {
+    const offenders = files.filter(
+      (f) => layer(f.file) !== 'db' && f.imports.some((i) => /^(drizzle-orm|better-sqlite3)/.test(i)),
+    )
+    expect(offenders.map((f) => f.file)).toEqual([])
+  })
+
+  it('lets http reach the database only through services (types of plain data aside)', () => {
+    const offenders = files.filter((f) => layer(f.file) === 'http' && f.imports.some((i) => /\/db\//.test(i)))
+    expect(offenders.map((f) => f.file)).toEqual([])
+  })
+
+  it('keeps services free of HTTP', () => {
+    const offenders = files.filter(
+      (f) => layer(f.file) === 'services' && f.imports.some((i) => /^fastify|^@fastify|\/http\//.test(i)),
+    )
+    expect(offenders.map((f) => f.file)).toEqual([])
+  })
+
+  it('keeps db from reaching up', () => {
+    const offenders = files.filter(
+      (f) => layer(f.file) === 'db' && f.imports.some((i) => /\/(services|http|cli)\//.test(i)),
+    )
+    expect(offenders.map((f) => f.file)).toEqual([])
+  })
+
+  it('leaves process.env to config.ts', () => {
+    const readers = files.filter((f) => readFileSync(join(root, 'src', f.file), 'utf8').includes('process.env'))
+    expect(readers.map((f) => f.file)).toEqual(['config.ts'])
+  })
+})
