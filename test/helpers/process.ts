@@ -64,7 +64,8 @@ export function startServer(env: Record<string, string>): Promise<StartedServer>
           output: () => output,
           stop: (signal = 'SIGTERM') =>
             new Promise((done) => {
-              if (child.exitCode !== null) return done(child.exitCode)
+              // Already gone (exited, or killed by a signal: then exitCode stays null): nothing to wait for.
+              if (child.exitCode !== null || child.signalCode !== null) return done(child.exitCode)
               child.once('close', (code) => done(code))
               child.kill(signal)
             }),
