@@ -3,18 +3,13 @@ import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
-import { openDb, runMigrations } from './db/index.js'
 import { bootstrap } from './services/bootstrap-service.js'
 
 /** Starts the server: config, migrations, first-run bootstrap, listen, graceful shutdown. */
 export async function startServer(): Promise<FastifyInstance> {
   const config = loadConfig()
-  const db = openDb({ path: config.databasePath, synchronous: config.databaseSynchronous })
-  runMigrations(db)
-  const app = await buildApp({ config, db })
-  app.addHook('onClose', async () => {
-    db.$client.close()
-  })
+  // The app opens and migrates the database, and closes it last on close (after quota leases went back).
+  const app = await buildApp({ config })
   // While shutting down, answers in flight end their keep-alive connection, so close() need not
   // wait for clients to hang up.
   let closing = false

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { openDb, runMigrations } from '../src/db/index.js'
 import { createTestApp, issueToken, type TestApp } from './helpers/app.js'
 
 const START = Date.parse('2026-01-01T00:00:00.000Z')
@@ -111,5 +112,39 @@ describe('quota', () => {
     expect(codes.filter((c) => c === 200)).toHaveLength(20)
     expect(codes.filter((c) => c === 429)).toHaveLength(40)
     expect((await quota(token)).json().quota).toBe(0)
+  })
+})
+
+describe('quota leases (docs/quota.md)', () => {
+  it('reserve a block in the database, spend it in memory, and give the rest back when the app closes', async () => {
+    const db = openDb({ path: ':memory:' })
+    runMigrations(db)
+    const t = await createTestApp({ db })
+    const token = await issueToken(t.services, { orgSlug: 'acme', maxQuota: 1000 })
+    const quotaUsed = () =>
+      db.$client.prepare('SELECT quota_used FROM tokens WHERE max_quota = 1000').pluck().get() as number
+    for (let i = 0; i < 3; i++) {
+      const response = await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers: t.auth(token) })
+      expect(response.headers['x-ratelimit-remaining']).toBe(String(999 - i))
+    }
+    // A lease of 5% of max_quota counts as used in the database while the server holds it.
+    expect(quotaUsed()).toBe(50)
+    const quota = await t.app.inject({ method: 'GET', url: '/v0/quota', headers: t.auth(token) })
+    expect(quota.json().quota).toBe(997)
+    await t.close()
+    expect(quotaUsed()).toBe(3)
+    db.$client.close()
+  })
+
+  it('are given back when the tokens are listed, so the admin sees the exact use', async () => {
+    const t = await createTestApp()
+    const token = await issueToken(t.services, { orgSlug: 'acme', maxQuota: 1000 })
+    await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers: t.auth(token) })
+    await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers: t.auth(token) })
+    const listed = (await t.services.tokens.list('acme')).find((row) => row.maxQuota === 1000)
+    expect(listed?.quotaUsed).toBe(2)
+    const next = await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers: t.auth(token) })
+    expect(next.headers['x-ratelimit-remaining']).toBe('997')
+    await t.close()
   })
 })

@@ -15,9 +15,17 @@ export interface ServiceOptions {
 
 /** Every service over one set of repositories. */
 export function createServices(repositories: Repositories, { config, now = Date.now }: ServiceOptions) {
+  const quota = createQuotaService({
+    tokens: repositories.tokens,
+    now,
+    windowSeconds: config.quota.windowSeconds,
+    // Changes by another process (the admin CLI) are seen as late as a cached token is: no later.
+    leaseTtlMs: config.authCacheTtlMs,
+  })
   const tokens = createTokenService({
     tokens: repositories.tokens,
     orgs: repositories.orgs,
+    quota,
     now,
     defaultMaxQuota: config.quota.defaultMax,
     cacheTtlMs: config.authCacheTtlMs,
@@ -25,7 +33,7 @@ export function createServices(repositories: Repositories, { config, now = Date.
   return {
     orgs: createOrgService({ orgs: repositories.orgs, now }),
     tokens,
-    quota: createQuotaService({ tokens: repositories.tokens, now, windowSeconds: config.quota.windowSeconds }),
+    quota,
     repos: createRepoService({ repos: repositories.repos, now }),
     labels: createLabelService({ labels: repositories.labels, now }),
     health: repositories.health,
@@ -33,8 +41,11 @@ export function createServices(repositories: Repositories, { config, now = Date.
       state: repositories.state,
       orgs: repositories.orgs,
       now,
+      beforeTokensChange: () => quota.releaseAll(),
       onTokensChanged: () => tokens.clearCache(),
     }),
+    /** Gives back what the services hold in memory (quota leases); the app calls it on close. */
+    close: () => quota.releaseAll(),
   }
 }
 

@@ -16,9 +16,34 @@ export const MAX_QUOTA_MESSAGE =
   "Insufficient max_quota for API method (Insufficient max quota: the token's max_quota is below this operation's cost)"
 export const QUOTA_EXCEEDED_MESSAGE = 'Insufficient quota for API route'
 
-export function createQuotaService(deps: { tokens: TokenRepository; now: () => number; windowSeconds: number }) {
-  const { tokens, now } = deps
+/** The most units one lease takes out of a token's quota at a time. */
+const MAX_LEASE_UNITS = 100
+
+/**
+ * Units of one token's quota reserved in the database and spent here without touching it. The
+ * database always counts the whole lease as used, so no other process can spend the same units,
+ * and a crash can only cost the token the unspent rest of one lease, never give it extra.
+ */
+interface Lease {
+  max: number
+  windowStartedAt: number
+  /** quota_used in the database, the lease included. */
+  reservedUsed: number
+  /** Units of the lease not spent yet. */
+  unspent: number
+  takenAt: number
+}
+
+export function createQuotaService(deps: {
+  tokens: TokenRepository
+  now: () => number
+  windowSeconds: number
+  /** A lease is given back after this long, so changes made by another process are seen. */
+  leaseTtlMs: number
+}) {
+  const { tokens, now, leaseTtlMs } = deps
   const windowMs = deps.windowSeconds * 1000
+  const leases = new Map<string, Lease>()
 
   function status(used: number, max: number, windowStartedAt: number): QuotaStatus {
     return {
@@ -28,36 +53,91 @@ export function createQuotaService(deps: { tokens: TokenRepository; now: () => n
     }
   }
 
+  function leaseStatus(lease: Lease): QuotaStatus {
+    return status(lease.reservedUsed - lease.unspent, lease.max, lease.windowStartedAt)
+  }
+
+  /** The token's lease if it is still good at `at`; an expired one is given back. */
+  async function liveLease(tokenId: string, at: number): Promise<Lease | undefined> {
+    const lease = leases.get(tokenId)
+    if (!lease) return undefined
+    // The window ended: the database restarts it on the next reservation, nothing to give back.
+    if (lease.windowStartedAt + windowMs <= at) {
+      leases.delete(tokenId)
+      return undefined
+    }
+    if (at - lease.takenAt >= leaseTtlMs) {
+      await release(tokenId)
+      return undefined
+    }
+    return lease
+  }
+
+  async function release(tokenId: string): Promise<void> {
+    const lease = leases.get(tokenId)
+    if (!lease) return
+    leases.delete(tokenId)
+    await tokens.releaseQuota(tokenId, lease.unspent, lease.windowStartedAt)
+  }
+
   return {
     windowSeconds: deps.windowSeconds,
 
     /**
-     * Spends `cost` units of the token's quota atomically. A token whose max_quota is below the cost
-     * can never call the operation (403); one that has spent its window waits for it to end (429).
+     * Spends `cost` units of the token's quota. A token whose max_quota is below the cost can never
+     * call the operation (403); one that has spent its window waits for it to end (429). Units come
+     * from the token's lease, which is refilled from the database a block at a time.
      */
     async spend(principal: Principal, cost: number): Promise<QuotaStatus> {
       if (cost <= 0) return this.read(principal)
       if (principal.maxQuota < cost) throw new ForbiddenError(MAX_QUOTA_MESSAGE)
       const at = now()
-      const state = await tokens.spendQuota(principal.tokenId, cost, windowMs, at)
-      if (!state) throw new ForbiddenError(MAX_QUOTA_MESSAGE)
-      if (state.max < cost) throw new ForbiddenError(MAX_QUOTA_MESSAGE)
-      const result = status(state.used, state.max, state.windowStartedAt)
-      if (!state.spent) {
-        const retryAfterSeconds = Math.max(1, Math.ceil(((result.resetsAt ?? at) - at) / 1000))
-        throw new QuotaExceededError(QUOTA_EXCEEDED_MESSAGE, retryAfterSeconds, {
-          quota: result.remaining,
-          maxQuota: result.limit,
-          nextWindowRefresh: result.resetsAt === null ? null : new Date(result.resetsAt).toISOString(),
-        })
+      const id = principal.tokenId
+      let lease = await liveLease(id, at)
+      if (!lease || lease.unspent < cost) {
+        const want = Math.max(cost, Math.min(MAX_LEASE_UNITS, Math.ceil(principal.maxQuota / 20)))
+        const state = await tokens.reserveQuota(id, want, cost, windowMs, at)
+        if (!state || state.max < cost) throw new ForbiddenError(MAX_QUOTA_MESSAGE)
+        // Requests interleave at the await: carry over whatever lease of this window is there now.
+        const current = leases.get(id)
+        const carried = current && current.windowStartedAt === state.windowStartedAt ? current.unspent : 0
+        if (state.granted === 0 && carried < cost) {
+          const result = status(state.used - carried, state.max, state.windowStartedAt)
+          const retryAfterSeconds = Math.max(1, Math.ceil(((result.resetsAt ?? at) - at) / 1000))
+          throw new QuotaExceededError(QUOTA_EXCEEDED_MESSAGE, retryAfterSeconds, {
+            quota: result.remaining,
+            maxQuota: result.limit,
+            nextWindowRefresh: result.resetsAt === null ? null : new Date(result.resetsAt).toISOString(),
+          })
+        }
+        lease = {
+          max: state.max,
+          windowStartedAt: state.windowStartedAt,
+          reservedUsed: state.used,
+          unspent: carried + state.granted,
+          takenAt: current && carried > 0 ? current.takenAt : at,
+        }
+        leases.set(id, lease)
       }
-      return result
+      lease.unspent -= cost
+      return leaseStatus(lease)
     },
 
     async read(principal: Principal): Promise<QuotaStatus> {
-      const state = await tokens.readQuota(principal.tokenId, windowMs, now())
+      const at = now()
+      const lease = await liveLease(principal.tokenId, at)
+      if (lease) return leaseStatus(lease)
+      const state = await tokens.readQuota(principal.tokenId, windowMs, at)
       if (!state) return status(0, principal.maxQuota, 0)
       return status(state.used, state.max, state.windowStartedAt)
+    },
+
+    /** Gives a token's unspent lease back to the database (its max_quota changed, it was revoked). */
+    release,
+
+    /** Gives every lease back: before the server closes, and before bulk changes to tokens. */
+    async releaseAll(): Promise<void> {
+      for (const tokenId of [...leases.keys()]) await release(tokenId)
     },
   }
 }

@@ -239,13 +239,16 @@ export function createStateService(deps: {
   state: StateRepository
   orgs: OrgRepository
   now: () => number
+  /** Called before anything that changes tokens in bulk (quota leases are given back first). */
+  beforeTokensChange: () => Promise<void>
   /** Called after anything that removes or replaces tokens. */
   onTokensChanged: () => void
 }) {
-  const { state, orgs, now, onTokensChanged } = deps
+  const { state, orgs, now, beforeTokensChange, onTokensChanged } = deps
 
   async function apply(fixture: unknown, replace: boolean) {
     const parsed = parseOrThrow(fixtureSchema, fixture)
+    if (replace) await beforeTokensChange()
     const result = await state.importState(toSnapshot(parsed), { replace }, now())
     if (!result.ok) throw new ConflictError(`Fixture not applied: ${result.conflict}`)
     if (replace) onTokensChanged()
@@ -261,10 +264,12 @@ export function createStateService(deps: {
 
     /** The whole state as a fixture; token values are never included, only their hashes. */
     async export(): Promise<ExportedFixture> {
+      await beforeTokensChange()
       return toFixture(await state.exportState())
     },
 
     async reset(options: ResetOptions = {}): Promise<void> {
+      await beforeTokensChange()
       if (options.everything) {
         await state.reset({ kind: 'everything' })
         onTokensChanged()

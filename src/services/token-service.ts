@@ -4,6 +4,7 @@ import type { Token } from '../db/models.js'
 import type { OrgRepository } from '../db/repositories/org-repository.js'
 import type { TokenRepository } from '../db/repositories/token-repository.js'
 import { ConflictError, NotFoundError, UnauthorizedError } from './errors.js'
+import type { QuotaService } from './quota-service.js'
 import { allScopes, isKnownScope } from './scopes.js'
 import { parseOrThrow } from './validation.js'
 
@@ -66,13 +67,15 @@ interface CacheEntry {
 export function createTokenService(deps: {
   tokens: TokenRepository
   orgs: OrgRepository
+  /** Quota leases: given back when a token is revoked, and before tokens are listed with their use. */
+  quota: Pick<QuotaService, 'release' | 'releaseAll'>
   now: () => number
   defaultMaxQuota: number
   /** How long a verified token is trusted without asking the database again. */
   cacheTtlMs: number
   cacheMaxEntries?: number
 }) {
-  const { tokens, orgs, now, defaultMaxQuota, cacheTtlMs } = deps
+  const { tokens, orgs, quota, now, defaultMaxQuota, cacheTtlMs } = deps
   const cacheMaxEntries = deps.cacheMaxEntries ?? 10_000
   const cache = new Map<string, CacheEntry>()
 
@@ -136,7 +139,9 @@ export function createTokenService(deps: {
       return tokens.existsByHash(hashToken(secret))
     },
 
+    /** Tokens with their quota use as the database has it, leases given back first so it is exact. */
     async list(orgSlug?: string): Promise<Token[]> {
+      await quota.releaseAll()
       return tokens.list(orgSlug)
     },
 
@@ -146,6 +151,7 @@ export function createTokenService(deps: {
         throw new NotFoundError(`No active token with id "${id}"`)
       }
       for (const [digest, entry] of cache) if (entry.principal.tokenId === id) cache.delete(digest)
+      await quota.release(id)
     },
 
     /** Forgets every cached verification (after a reset or import replaced the tokens). */

@@ -55,15 +55,14 @@ export function createTokenRepository(db: Db) {
     .where(and(eq(tokens.tokenHash, sql.placeholder('hash')), isNull(tokens.revokedAt)))
     .prepare()
 
-  // On every metered request: plain prepared statements, built once.
-  const spend = db.$client.prepare(`
-    UPDATE tokens SET
-      quota_used = CASE WHEN window_started_at + @window <= @now THEN @cost ELSE quota_used + @cost END,
-      window_started_at = CASE WHEN window_started_at + @window <= @now THEN @now ELSE window_started_at END,
-      last_used_at = @now
-    WHERE id = @id
-      AND (CASE WHEN window_started_at + @window <= @now THEN @cost ELSE quota_used + @cost END) <= max_quota
-    RETURNING quota_used AS used, max_quota AS max, window_started_at AS windowStartedAt`)
+  // Quota bookkeeping: plain prepared statements, built once.
+  const reserve = db.$client.prepare(
+    'UPDATE tokens SET quota_used = @used, window_started_at = @windowStartedAt, last_used_at = @now WHERE id = @id',
+  )
+  const release = db.$client.prepare(
+    `UPDATE tokens SET quota_used = MAX(0, quota_used - @units)
+     WHERE id = @id AND window_started_at = @windowStartedAt`,
+  )
   const readState = db.$client.prepare(
     'SELECT quota_used AS used, max_quota AS max, window_started_at AS windowStartedAt FROM tokens WHERE id = @id',
   )
@@ -128,19 +127,44 @@ export function createTokenRepository(db: Db) {
     },
 
     /**
-     * Spends `cost` units in one atomic statement: a window that has run out restarts at `now`, and
-     * the spend happens only if it fits under max_quota. Nothing is read and written separately, so
-     * concurrent requests (or processes) can never overspend.
+     * Takes up to `want` units (at least `min`) out of the token's quota for the current window, in
+     * one write transaction: a window that has run out restarts at `now`. `granted` is 0 when fewer
+     * than `min` units are left; undefined when there is no such token. The units count as used in
+     * the database from now on, so no other process can spend them too.
      */
-    async spendQuota(id: string, cost: number, windowMs: number, now: number): Promise<QuotaState | undefined> {
+    async reserveQuota(
+      id: string,
+      want: number,
+      min: number,
+      windowMs: number,
+      now: number,
+    ): Promise<(QuotaState & { granted: number }) | undefined> {
       const rowId = toRowId(id)
       if (rowId === undefined) return undefined
-      const spent = spend.get({ id: rowId, cost, window: windowMs, now }) as Omit<QuotaState, 'spent'> | undefined
-      if (spent) return { spent: true, ...spent }
-      const current = readState.get({ id: rowId }) as Omit<QuotaState, 'spent'> | undefined
-      if (!current) return undefined
-      const windowOver = current.windowStartedAt + windowMs <= now
-      return windowOver ? { spent: false, used: 0, max: current.max, windowStartedAt: 0 } : { spent: false, ...current }
+      return db.$client
+        .transaction(() => {
+          const row = readState.get({ id: rowId }) as Omit<QuotaState, 'spent'> | undefined
+          if (!row) return undefined
+          const windowOver = row.windowStartedAt + windowMs <= now
+          const used = windowOver ? 0 : row.used
+          const windowStartedAt = windowOver ? now : row.windowStartedAt
+          const left = row.max - used
+          if (left < min) {
+            const state = windowOver ? { used: 0, windowStartedAt: 0 } : { used, windowStartedAt }
+            return { spent: false, granted: 0, max: row.max, ...state }
+          }
+          const granted = Math.min(want, left)
+          reserve.run({ id: rowId, used: used + granted, windowStartedAt, now })
+          return { spent: true, granted, used: used + granted, max: row.max, windowStartedAt }
+        })
+        .immediate()
+    },
+
+    /** Gives back units reserved in a window, unless that window has since ended or been reset. */
+    async releaseQuota(id: string, units: number, windowStartedAt: number): Promise<void> {
+      const rowId = toRowId(id)
+      if (rowId === undefined || units <= 0) return
+      release.run({ id: rowId, units, windowStartedAt })
     },
 
     /** Reads a token's quota without spending; a window that has run out reads as unused. */

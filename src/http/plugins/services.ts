@@ -13,7 +13,7 @@ declare module 'fastify' {
 export interface ServicesPluginOptions {
   config: Config
   services: Services
-  /** Called when the app closes: releases what the services hold (the database). */
+  /** Called when the app closes, after the services gave back what they hold: closes the database. */
   close: () => void | Promise<void>
 }
 
@@ -22,6 +22,7 @@ async function servicesPlugin(fastify: FastifyInstance, options: ServicesPluginO
   fastify.decorate('config', options.config)
   fastify.decorate('services', options.services)
   fastify.addHook('onClose', async () => {
+    await options.services.close()
     await options.close()
   })
 }
