@@ -1,5 +1,5 @@
-import { and, asc, desc, eq, type SQL, sql } from 'drizzle-orm'
-import type { SQLiteColumn } from 'drizzle-orm/sqlite-core'
+import type { Statement } from 'better-sqlite3'
+import { and, asc, eq } from 'drizzle-orm'
 import type { Db } from '../client.js'
 import { toRowId } from '../ids.js'
 import { type Cursor, createListCursorCache, type ListCursorCache } from '../list-cursor-cache.js'
@@ -42,7 +42,10 @@ export interface RepoListQuery {
 export type CreateRepoResult = { created: true; repo: Repo } | { created: false; existing: Repo }
 export type UpdateRepoResult = { updated: true; repo: Repo } | { updated: false; reason: 'not_found' | 'conflict' }
 
-export function toRepo(row: RepoRow): Repo {
+/** A row as the raw statements below select it: columns named as in `RepoRow`, `archived` as 0/1. */
+type RawRepoRow = Omit<RepoRow, 'archived'> & { archived: boolean | number }
+
+export function toRepo(row: RawRepoRow): Repo {
   return {
     id: String(row.id),
     orgId: String(row.orgId),
@@ -52,7 +55,7 @@ export function toRepo(row: RepoRow): Repo {
     description: row.description,
     homepage: row.homepage,
     visibility: row.visibility,
-    archived: row.archived,
+    archived: row.archived === true || row.archived === 1,
     defaultBranch: row.defaultBranch,
     headFullScanId: row.headFullScanId,
     integrationMeta: row.integrationMeta === null ? null : (JSON.parse(row.integrationMeta) as IntegrationMeta),
@@ -61,67 +64,105 @@ export function toRepo(row: RepoRow): Repo {
   }
 }
 
-const sortColumns: Record<RepoSortKey, SQL | SQLiteColumn> = {
-  created_at: repos.createdAt,
-  updated_at: repos.updatedAt,
-  name: sql`${repos.name} COLLATE NOCASE`,
+// The hot paths (lookup, list, insert) are plain prepared statements, built once: drizzle's query
+// builder would rebuild and re-prepare the SQL on every request.
+const repoColumns = `id, org_id AS orgId, workspace, slug, name, description, homepage, visibility, archived,
+  default_branch AS defaultBranch, head_full_scan_id AS headFullScanId, integration_meta AS integrationMeta,
+  created_at AS createdAt, updated_at AS updatedAt`
+
+/** Each allowed sort as SQL; every one is served by an index ending in id (schema.ts). */
+const sortSql: Record<RepoSortKey, string> = {
+  created_at: 'created_at',
+  updated_at: 'updated_at',
+  name: 'name COLLATE NOCASE',
 }
 
-function cursorOf(row: RepoRow, sort: RepoSortKey): Cursor {
+function cursorOf(row: RawRepoRow, sort: RepoSortKey): Cursor {
   const value = sort === 'name' ? row.name : sort === 'updated_at' ? row.updatedAt : row.createdAt
   return { value, id: row.id }
 }
 
+/** The SQL of one list shape; `seek` starts at a remembered (sort value, id) position. */
+function listSql(
+  sort: RepoSortKey,
+  direction: 'asc' | 'desc',
+  includeArchived: boolean,
+  byWorkspace: boolean,
+  seek: boolean,
+) {
+  const column = sortSql[sort]
+  const where = ['org_id = @orgId']
+  if (!includeArchived) where.push('archived = 0')
+  if (byWorkspace) where.push('workspace = @workspace')
+  // (column, id) from the cursor on, spelled so SQLite ranges over the index on the column.
+  if (seek) {
+    where.push(
+      direction === 'asc'
+        ? `${column} >= @value AND (${column} > @value OR id >= @id)`
+        : `${column} <= @value AND (${column} < @value OR id <= @id)`,
+    )
+  }
+  return `SELECT ${repoColumns} FROM repos WHERE ${where.join(' AND ')}
+    ORDER BY ${column} ${direction}, id ${direction} LIMIT @limit OFFSET @offset`
+}
+
 export function createRepoRepository(db: Db, cursors: ListCursorCache = createListCursorCache()) {
   const dataVersion = db.$client.prepare('PRAGMA data_version').pluck()
-  const findInWorkspace = db
-    .select()
-    .from(repos)
-    .where(
-      and(
-        eq(repos.orgId, sql.placeholder('orgId')),
-        eq(repos.workspace, sql.placeholder('workspace')),
-        eq(repos.slug, sql.placeholder('slug')),
-      ),
-    )
-    .prepare()
+  const sqlite = db.$client
+  const findInWorkspace = sqlite.prepare<{ orgId: number; workspace: string; slug: string }, RawRepoRow>(
+    `SELECT ${repoColumns} FROM repos WHERE org_id = @orgId AND workspace = @workspace AND slug = @slug`,
+  )
+  const insert = sqlite.prepare<Record<string, string | number | null>, RawRepoRow>(
+    `INSERT INTO repos (id, org_id, workspace, slug, name, description, homepage, visibility, archived,
+       default_branch, head_full_scan_id, integration_meta, created_at, updated_at)
+     VALUES (@id, @orgId, @workspace, @slug, @name, @description, @homepage, @visibility, @archived,
+       @defaultBranch, @headFullScanId, @integrationMeta, @createdAt, @updatedAt)
+     RETURNING ${repoColumns}`,
+  )
+  const createOnce = sqlite
+    .transaction((input: NewRepo, orgId: number, now: number): CreateRepoResult => {
+      const existing = findInWorkspace.get({ orgId, workspace: input.workspace, slug: input.slug })
+      if (existing) return { created: false, existing: toRepo(existing) }
+      const row = insert.get({
+        id: input.id === undefined ? null : (toRowId(input.id) ?? null),
+        orgId,
+        workspace: input.workspace,
+        slug: input.slug,
+        name: input.name,
+        description: input.description,
+        homepage: input.homepage,
+        visibility: input.visibility,
+        archived: input.archived ? 1 : 0,
+        defaultBranch: input.defaultBranch,
+        headFullScanId: input.headFullScanId ?? null,
+        integrationMeta: input.integrationMeta ? JSON.stringify(input.integrationMeta) : null,
+        createdAt: input.createdAt ?? now,
+        updatedAt: input.updatedAt ?? input.createdAt ?? now,
+      })
+      if (!row) throw new Error(`insert of repo ${input.slug} returned nothing`)
+      cursors.invalidateOrg(orgId)
+      return { created: true, repo: toRepo(row) }
+    })
+    .immediate.bind(null)
+  const listStatements = new Map<string, Statement<Record<string, string | number>, RawRepoRow>>()
+  function listStatement(query: RepoListQuery, seek: boolean) {
+    const byWorkspace = query.workspace !== undefined
+    const key = `${query.sort}|${query.direction}|${query.includeArchived}|${byWorkspace}|${seek}`
+    let statement = listStatements.get(key)
+    if (!statement) {
+      statement = sqlite.prepare(listSql(query.sort, query.direction, query.includeArchived, byWorkspace, seek))
+      listStatements.set(key, statement)
+    }
+    return statement
+  }
 
   return {
     /**
      * Inserts the repo, or returns the one that already holds its (org, workspace, slug). The lookup
-     * comes first, under the write lock: a refused duplicate writes nothing (not even an id).
+     * comes first, under the write lock (BEGIN IMMEDIATE): a refused duplicate writes nothing, not even an id.
      */
     async create(input: NewRepo, now: number): Promise<CreateRepoResult> {
-      const orgId = Number(input.orgId)
-      return db.transaction(
-        (tx) => {
-          const existing = findInWorkspace.get({ orgId, workspace: input.workspace, slug: input.slug })
-          if (existing) return { created: false, existing: toRepo(existing) } as const
-          const row = tx
-            .insert(repos)
-            .values({
-              id: input.id === undefined ? undefined : toRowId(input.id),
-              orgId,
-              workspace: input.workspace,
-              slug: input.slug,
-              name: input.name,
-              description: input.description,
-              homepage: input.homepage,
-              visibility: input.visibility,
-              archived: input.archived,
-              defaultBranch: input.defaultBranch,
-              headFullScanId: input.headFullScanId ?? null,
-              integrationMeta: input.integrationMeta ? JSON.stringify(input.integrationMeta) : null,
-              createdAt: input.createdAt ?? now,
-              updatedAt: input.updatedAt ?? input.createdAt ?? now,
-            })
-            .returning()
-            .get()
-          cursors.invalidateOrg(orgId)
-          return { created: true, repo: toRepo(row) } as const
-        },
-        { behavior: 'immediate' },
-      )
+      return createOnce(input, Number(input.orgId), now)
     },
 
     async findInWorkspace(orgId: string, workspace: string, slug: string): Promise<Repo | undefined> {
@@ -155,33 +196,20 @@ export function createRepoRepository(db: Db, cursors: ListCursorCache = createLi
     /** A page in (sort, id) order; deep pages seek from a remembered position (see list-cursor-cache.ts). */
     async list(query: RepoListQuery): Promise<Page<Repo>> {
       const orgId = Number(query.orgId)
-      const order = query.direction === 'asc' ? asc : desc
-      const column = sortColumns[query.sort]
-      const conditions = [eq(repos.orgId, orgId)]
-      if (!query.includeArchived) conditions.push(eq(repos.archived, false))
-      if (query.workspace !== undefined) conditions.push(eq(repos.workspace, query.workspace))
       const shape = `${query.sort}|${query.direction}|${query.includeArchived}|${query.workspace ?? '\u0000all'}`
-
       cursors.sync(dataVersion.get() as number)
       const start = query.offset > 0 ? cursors.nearest(orgId, shape, query.offset) : undefined
-      if (start) {
-        const { value, id } = start.cursor
-        // (column, id) from the cursor on, spelled so SQLite ranges over the index on the column.
-        conditions.push(
-          query.direction === 'asc'
-            ? sql`${column} >= ${value} AND (${column} > ${value} OR ${repos.id} >= ${id})`
-            : sql`${column} <= ${value} AND (${column} < ${value} OR ${repos.id} <= ${id})`,
-        )
+      const params: Record<string, string | number> = {
+        orgId,
+        limit: query.limit + 1,
+        offset: query.offset - (start?.offset ?? 0),
       }
-      const offset = query.offset - (start?.offset ?? 0)
-      const rows = db
-        .select()
-        .from(repos)
-        .where(and(...conditions))
-        .orderBy(order(column), order(repos.id))
-        .limit(query.limit + 1)
-        .offset(offset)
-        .all()
+      if (query.workspace !== undefined) params.workspace = query.workspace
+      if (start) {
+        params.value = start.cursor.value
+        params.id = start.cursor.id
+      }
+      const rows = listStatement(query, start !== undefined).all(params)
       const [first] = rows
       if (first) cursors.remember(orgId, shape, query.offset, cursorOf(first, query.sort))
       const next = rows[query.limit]
