@@ -57,6 +57,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     },
     bodyLimit: config.bodyLimit,
     genReqId: requestId,
+    // One line per request instead, from the operations plugin.
+    disableRequestLogging: true,
     frameworkErrors,
     clientErrorHandler,
   })
