@@ -88,8 +88,9 @@ export function createLabelService(deps: { labels: LabelRepository; now: () => n
     /** The value of one setting key; null when it is not set. */
     async getSetting(orgId: string, labelId: string, key: string): Promise<{ key: LabelSettingKey; value: unknown }> {
       const k = settingKey(key)
-      const label = await get(orgId, labelId)
-      return { key: k, value: label.settings[k] }
+      const settings = await labels.findSettings(orgId, labelId)
+      if (!settings) throw new NotFoundError('Label not found', { label_id: labelId })
+      return { key: k, value: settings[k] }
     },
 
     /** Writes the keys given and leaves the others alone; each given key is replaced whole. */

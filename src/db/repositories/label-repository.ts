@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import type { Db } from '../client.js'
 import { toRowId } from '../ids.js'
 import type { IssueRules, Label, LabelSettingKey, LabelSettings, Page } from '../models.js'
@@ -82,18 +82,31 @@ function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'code' in error && error.code === 'SQLITE_CONSTRAINT_UNIQUE'
 }
 
+// Reads on the request path are plain prepared statements, built once.
+const labelColumns = `id, org_id AS orgId, name, issue_rules AS issueRules,
+  issue_rules_policy_default AS issueRulesPolicyDefault, license_policy AS licensePolicy,
+  recently_published_threshold_ms AS recentlyPublishedThresholdMs, created_at AS createdAt, updated_at AS updatedAt`
+
 export function createLabelRepository(db: Db) {
-  /** The ids of the repos associated with each label, ascending. */
+  const sqlite = db.$client
+  const selectLabel = sqlite.prepare<{ orgId: number; id: number }, LabelRow>(
+    `SELECT ${labelColumns} FROM labels WHERE org_id = @orgId AND id = @id`,
+  )
+  const selectPage = sqlite.prepare<{ orgId: number; limit: number; offset: number }, LabelRow>(
+    `SELECT ${labelColumns} FROM labels WHERE org_id = @orgId ORDER BY id LIMIT @limit OFFSET @offset`,
+  )
+  const selectAssociations = sqlite.prepare<{ ids: string }, { labelId: number; repoId: number }>(
+    `SELECT label_id AS labelId, repo_id AS repoId FROM repo_labels
+     WHERE label_id IN (SELECT value FROM json_each(@ids)) ORDER BY label_id, repo_id`,
+  )
+
+  /** The ids of the repos associated with each label, ascending: one statement for a whole page. */
   function repositoryIdsOf(labelIds: number[]): Map<number, string[]> {
     const byLabel = new Map<number, string[]>(labelIds.map((id) => [id, []]))
     if (labelIds.length === 0) return byLabel
-    const rows = db
-      .select({ labelId: repoLabels.labelId, repoId: repoLabels.repoId })
-      .from(repoLabels)
-      .where(inArray(repoLabels.labelId, labelIds))
-      .orderBy(asc(repoLabels.labelId), asc(repoLabels.repoId))
-      .all()
-    for (const row of rows) byLabel.get(row.labelId)?.push(String(row.repoId))
+    for (const row of selectAssociations.all({ ids: JSON.stringify(labelIds) })) {
+      byLabel.get(row.labelId)?.push(String(row.repoId))
+    }
     return byLabel
   }
 
@@ -109,16 +122,8 @@ export function createLabelRepository(db: Db) {
     }
   }
 
-  function loadRow(orgId: number, labelId: number): LabelRow | undefined {
-    return db
-      .select()
-      .from(labels)
-      .where(and(eq(labels.orgId, orgId), eq(labels.id, labelId)))
-      .get()
-  }
-
   function load(orgId: number, labelId: number): Label | undefined {
-    const row = loadRow(orgId, labelId)
+    const row = selectLabel.get({ orgId, id: labelId })
     return row ? toLabel(row, repositoryIdsOf([row.id]).get(row.id) ?? []) : undefined
   }
 
@@ -162,17 +167,17 @@ export function createLabelRepository(db: Db) {
 
     /** Labels in creation order (ascending id). */
     async list(orgId: string, limit: number, offset: number): Promise<Page<Label>> {
-      const rows = db
-        .select()
-        .from(labels)
-        .where(eq(labels.orgId, Number(orgId)))
-        .orderBy(asc(labels.id))
-        .limit(limit + 1)
-        .offset(offset)
-        .all()
+      const rows = selectPage.all({ orgId: Number(orgId), limit: limit + 1, offset })
       const page = rows.slice(0, limit)
       const ids = repositoryIdsOf(page.map((row) => row.id))
       return { items: page.map((row) => toLabel(row, ids.get(row.id) ?? [])), hasMore: rows.length > limit }
+    },
+
+    /** The label's settings alone (its associations are not read); undefined when there is no such label. */
+    async findSettings(orgId: string, labelId: string): Promise<LabelSettings | undefined> {
+      const id = toRowId(labelId)
+      const row = id === undefined ? undefined : selectLabel.get({ orgId: Number(orgId), id })
+      return row ? toSettings(row) : undefined
     },
 
     async rename(orgId: string, labelId: string, name: string, now: number): Promise<LabelWriteResult> {
