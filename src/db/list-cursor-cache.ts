@@ -5,6 +5,9 @@
  * instead of stepping over every earlier row with OFFSET, so deep pages cost about what page 1
  * costs. Positions are dropped when the org's repos change in this process, and all of them when
  * another process writes to the database (SQLite's `data_version`).
+ *
+ * The same invalidation gives each org's repo list a version (`version`): it changes whenever the
+ * positions are dropped, so anything derived from a list (a cached response) can be checked with it.
  */
 
 export interface Cursor {
@@ -20,12 +23,26 @@ export function createListCursorCache() {
   /** orgId → query shape → offset → cursor of the row at that offset. */
   const byOrg = new Map<number, Map<string, Map<number, Cursor>>>()
   let seenVersion: number | undefined
+  /** Bumped when everything is dropped; per org, when that org's repos change. */
+  let generation = 0
+  const orgGenerations = new Map<number, number>()
+
+  function clear(): void {
+    byOrg.clear()
+    orgGenerations.clear()
+    generation++
+  }
 
   return {
     /** Forgets everything when the database was changed by another connection. */
     sync(dataVersion: number): void {
-      if (seenVersion !== dataVersion) byOrg.clear()
+      if (seenVersion !== dataVersion) clear()
       seenVersion = dataVersion
+    },
+
+    /** The version of the org's repo lists: equal versions mean equal lists. Call `sync` first. */
+    version(orgId: number): string {
+      return `${generation}.${orgGenerations.get(orgId) ?? 0}`
     },
 
     /** The remembered position closest before (or at) `offset`. */
@@ -59,11 +76,10 @@ export function createListCursorCache() {
 
     invalidateOrg(orgId: number): void {
       byOrg.delete(orgId)
+      orgGenerations.set(orgId, (orgGenerations.get(orgId) ?? 0) + 1)
     },
 
-    clear(): void {
-      byOrg.clear()
-    },
+    clear,
   }
 }
 

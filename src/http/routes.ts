@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod 
 import { ConfigError } from '../config.js'
 import { type OperationId, operationHandlers } from './handlers/index.js'
 import { errorBody } from './plugins/error-handler.js'
+import { createResponseCache, type ResponseCache } from './response-cache.js'
 import type { LoadedSpec, OperationSpec } from './spec-loader.js'
 import type { SchemaCompilers } from './validators.js'
 
@@ -9,6 +10,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The spec's operationId of the route (logs, metrics, contract checks). */
     operationId?: string
+  }
+  interface FastifyInstance {
+    /** Serialized repo list pages, valid while their org's repos are unchanged. */
+    listCache: ResponseCache
   }
 }
 
@@ -58,6 +63,9 @@ export async function registerOperations(fastify: FastifyInstance, spec: LoadedS
   if (unknownCosts.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  QUOTA_COSTS: unknown operationId ${unknownCosts.join(', ')}`)
   }
+
+  // About 8 MB of UTF-16 at most; a page of 100 repos is some 40,000 characters.
+  fastify.decorate('listCache', createResponseCache({ maxChars: 4_000_000, maxEntryChars: 200_000 }))
 
   for (const specOperation of spec.operations) {
     const operation = { ...specOperation, quotaCost: costs[specOperation.operationId] ?? specOperation.quotaCost }

@@ -119,6 +119,11 @@ export function createRepoService(deps: { repos: RepoRepository; now: () => numb
       throw new ConflictError(`Repository "${repoSlug}" already exists`, { slug: repoSlug, workspace })
     },
 
+    /** A value that changes whenever any list of the org's repos would (to check a cached list). */
+    listVersion(orgId: string): Promise<string> {
+      return repos.listVersion(orgId)
+    },
+
     async list(orgId: string, input: ListReposInput): Promise<RepoPage> {
       const offset = (input.page - 1) * input.perPage
       // A page this far out cannot exist (the offset would not even be exact); answer an empty last page.

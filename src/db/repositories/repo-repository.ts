@@ -193,6 +193,12 @@ export function createRepoRepository(db: Db, cursors: ListCursorCache = createLi
       return row ? toRepo(row) : undefined
     },
 
+    /** The version of the org's repo lists: it changes with every change to the org's repos, here or elsewhere. */
+    async listVersion(orgId: string): Promise<string> {
+      cursors.sync(dataVersion.get() as number)
+      return cursors.version(Number(orgId))
+    },
+
     /** A page in (sort, id) order; deep pages seek from a remembered position (see list-cursor-cache.ts). */
     async list(query: RepoListQuery): Promise<Page<Repo>> {
       const orgId = Number(query.orgId)

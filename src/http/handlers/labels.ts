@@ -1,6 +1,6 @@
 import type { LabelSettings } from '../../db/models.js'
 import { labelBody } from '../presenters.js'
-import { type OperationHandler, principalOf } from './types.js'
+import { type OperationHandler, principalOf, type SuccessBody } from './types.js'
 
 export const createOrgRepoLabel: OperationHandler<'createOrgRepoLabel'> = async function (request, reply) {
   const label = await this.services.labels.create(principalOf(request).orgId, request.body?.name ?? '')
@@ -56,7 +56,7 @@ export const getOrgRepoLabelSetting: OperationHandler<'getOrgRepoLabelSetting'> 
     request.query.setting_key,
   )
   // Only the key asked for, null when unset.
-  return { [key]: value } as Awaited<ReturnType<OperationHandler<'getOrgRepoLabelSetting'>>>
+  return { [key]: value } as SuccessBody<'getOrgRepoLabelSetting'>
 }
 
 export const updateOrgRepoLabelSetting: OperationHandler<'updateOrgRepoLabelSetting'> = async function (request) {

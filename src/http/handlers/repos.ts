@@ -4,6 +4,8 @@ import { repoBody } from '../presenters.js'
 import { API_PREFIX } from '../spec-loader.js'
 import { type OperationHandler, principalOf } from './types.js'
 
+const JSON_TYPE = 'application/json; charset=utf-8'
+
 type RepoFields = {
   name?: string
   description?: string | null
@@ -28,22 +30,37 @@ function repoInput(body: RepoFields & { slug?: string }): CreateRepoInput & Upda
   return input
 }
 
-export const getOrgRepoList: OperationHandler<'getOrgRepoList'> = async function (request) {
+/**
+ * Lists are served from the response cache while the org's repos are unchanged (the version comes
+ * from the same invalidation as the list positions); otherwise rendered, serialized and kept.
+ */
+export const getOrgRepoList: OperationHandler<'getOrgRepoList'> = async function (request, reply) {
   const principal = principalOf(request)
   const q = request.query
-  const page = await this.services.repos.list(principal.orgId, {
+  const query = {
     sort: (q.sort ?? 'created_at') as RepoSortKey,
-    direction: q.direction === 'asc' ? 'asc' : 'desc',
+    direction: q.direction === 'asc' ? ('asc' as const) : ('desc' as const),
     perPage: q.per_page ?? 30,
     page: q.page ?? 1,
     includeArchived: q.include_archived ?? false,
     workspace: q.workspace,
-  })
+  }
+  const version = await this.services.repos.listVersion(principal.orgId)
+  const key = [principal.orgId, query.sort, query.direction, query.perPage, query.page, query.includeArchived]
+    .concat(query.workspace === undefined ? [] : ['ws', query.workspace])
+    .join('\u0000')
+  const cached = this.listCache.get(key, version)
+  if (cached !== undefined) return reply.type(JSON_TYPE).send(cached)
+
+  const page = await this.services.repos.list(principal.orgId, query)
   const base = this.config.dashboardBaseUrl
-  return {
+  // The route's own serializer (from the spec) renders it: for a JSON schema that is always a string.
+  const body = reply.serialize({
     results: page.repos.map((repo) => repoBody(repo, principal.orgSlug, base)),
     nextPage: page.nextPage,
-  }
+  }) as string
+  this.listCache.set(key, version, body)
+  return reply.type(JSON_TYPE).send(body)
 }
 
 export const createOrgRepo: OperationHandler<'createOrgRepo'> = async function (request, reply) {

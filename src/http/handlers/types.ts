@@ -27,7 +27,7 @@ export type OperationHandler<K extends OperationId> = (
   this: FastifyInstance,
   request: FastifyRequest<OperationRequest<K>>,
   reply: FastifyReply,
-) => Promise<SuccessBody<K>>
+) => Promise<SuccessBody<K> | FastifyReply> // the reply itself when it was sent already (a cached body)
 
 export type OperationHandlers = { [K in OperationId]: OperationHandler<K> }
 
