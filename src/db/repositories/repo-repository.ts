@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3'
 import { and, asc, eq } from 'drizzle-orm'
 import type { Db } from '../client.js'
+import { createGroupCommit } from '../group-commit.js'
 import { toRowId } from '../ids.js'
 import { type Cursor, createListCursorCache, type ListCursorCache } from '../list-cursor-cache.js'
 import type { IntegrationMeta, Page, Repo, RepoSortKey } from '../models.js'
@@ -119,31 +120,30 @@ export function createRepoRepository(db: Db, cursors: ListCursorCache = createLi
        @defaultBranch, @headFullScanId, @integrationMeta, @createdAt, @updatedAt)
      RETURNING ${repoColumns}`,
   )
-  const createOnce = sqlite
-    .transaction((input: NewRepo, orgId: number, now: number): CreateRepoResult => {
-      const existing = findInWorkspace.get({ orgId, workspace: input.workspace, slug: input.slug })
-      if (existing) return { created: false, existing: toRepo(existing) }
-      const row = insert.get({
-        id: input.id === undefined ? null : (toRowId(input.id) ?? null),
-        orgId,
-        workspace: input.workspace,
-        slug: input.slug,
-        name: input.name,
-        description: input.description,
-        homepage: input.homepage,
-        visibility: input.visibility,
-        archived: input.archived ? 1 : 0,
-        defaultBranch: input.defaultBranch,
-        headFullScanId: input.headFullScanId ?? null,
-        integrationMeta: input.integrationMeta ? JSON.stringify(input.integrationMeta) : null,
-        createdAt: input.createdAt ?? now,
-        updatedAt: input.updatedAt ?? input.createdAt ?? now,
-      })
-      if (!row) throw new Error(`insert of repo ${input.slug} returned nothing`)
-      cursors.invalidateOrg(orgId)
-      return { created: true, repo: toRepo(row) }
+  const commits = createGroupCommit(sqlite)
+  function insertUnlessTaken(input: NewRepo, orgId: number, now: number): CreateRepoResult {
+    const existing = findInWorkspace.get({ orgId, workspace: input.workspace, slug: input.slug })
+    if (existing) return { created: false, existing: toRepo(existing) }
+    const row = insert.get({
+      id: input.id === undefined ? null : (toRowId(input.id) ?? null),
+      orgId,
+      workspace: input.workspace,
+      slug: input.slug,
+      name: input.name,
+      description: input.description,
+      homepage: input.homepage,
+      visibility: input.visibility,
+      archived: input.archived ? 1 : 0,
+      defaultBranch: input.defaultBranch,
+      headFullScanId: input.headFullScanId ?? null,
+      integrationMeta: input.integrationMeta ? JSON.stringify(input.integrationMeta) : null,
+      createdAt: input.createdAt ?? now,
+      updatedAt: input.updatedAt ?? input.createdAt ?? now,
     })
-    .immediate.bind(null)
+    if (!row) throw new Error(`insert of repo ${input.slug} returned nothing`)
+    cursors.invalidateOrg(orgId)
+    return { created: true, repo: toRepo(row) }
+  }
   const listStatements = new Map<string, Statement<Record<string, string | number>, RawRepoRow>>()
   function listStatement(query: RepoListQuery, seek: boolean) {
     const byWorkspace = query.workspace !== undefined
@@ -159,10 +159,11 @@ export function createRepoRepository(db: Db, cursors: ListCursorCache = createLi
   return {
     /**
      * Inserts the repo, or returns the one that already holds its (org, workspace, slug). The lookup
-     * comes first, under the write lock (BEGIN IMMEDIATE): a refused duplicate writes nothing, not even an id.
+     * comes first, under the write lock (group-commit.ts): a refused duplicate writes nothing, not
+     * even an id, and of concurrent creates of one slug exactly one inserts.
      */
     async create(input: NewRepo, now: number): Promise<CreateRepoResult> {
-      return createOnce(input, Number(input.orgId), now)
+      return commits.run(() => insertUnlessTaken(input, Number(input.orgId), now))
     },
 
     async findInWorkspace(orgId: string, workspace: string, slug: string): Promise<Repo | undefined> {
@@ -227,20 +228,22 @@ export function createRepoRepository(db: Db, cursors: ListCursorCache = createLi
     async update(id: string, patch: RepoPatch, now: number): Promise<UpdateRepoResult> {
       const rowId = toRowId(id)
       if (rowId === undefined) return { updated: false, reason: 'not_found' }
-      try {
-        const updated = db
-          .update(repos)
-          .set({ ...patch, updatedAt: now })
-          .where(eq(repos.id, rowId))
-          .returning()
-          .get()
-        if (!updated) return { updated: false, reason: 'not_found' }
-        cursors.invalidateOrg(updated.orgId)
-        return { updated: true, repo: toRepo(updated) }
-      } catch (error) {
-        if (isUniqueViolation(error)) return { updated: false, reason: 'conflict' }
-        throw error
-      }
+      return commits.run((): UpdateRepoResult => {
+        try {
+          const updated = db
+            .update(repos)
+            .set({ ...patch, updatedAt: now })
+            .where(eq(repos.id, rowId))
+            .returning()
+            .get()
+          if (!updated) return { updated: false, reason: 'not_found' }
+          cursors.invalidateOrg(updated.orgId)
+          return { updated: true, repo: toRepo(updated) }
+        } catch (error) {
+          if (isUniqueViolation(error)) return { updated: false, reason: 'conflict' }
+          throw error
+        }
+      })
     },
 
     /** Deletes the repo and, by foreign-key cascade in the same statement, its label associations. */
