@@ -16,6 +16,13 @@ import type { MemoryReport } from './ipc.js'
 import { type CpuProfile, formatSummary, summarize } from './profile-summary.js'
 import { BIG_ORG, CI_ORG, repoSlug, type SeededOrg, type SeedResult, seed } from './seed.js'
 
+/**
+ * The server runs with the node flags it runs with in production (`npm start`, the Dockerfile): a
+ * small young generation and V8's size-optimised heap growth keep its memory in budget.
+ * test/architecture.test.ts checks the three places agree.
+ */
+export const PRODUCTION_NODE_FLAGS = ['--max-semi-space-size=4', '--optimize-for-size']
+
 const { values: args } = parseArgs({
   options: {
     duration: { type: 'string', default: '6' },
@@ -40,7 +47,8 @@ if (args.help) {
   --profile <a,b|all>       CPU-profile the server (or reference) during these measured phases
                             (bench/results/profiles/<phase>.cpuprofile, summary printed; rps then read low)
   --log-level <level>       the server's LOG_LEVEL (default info, the production default; output discarded)
-  --server-node-args <s>    extra node flags for the server child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+  --server-node-args=<s>    extra node flags for the server child, e.g. "--server-node-args=--cpu-prof";
+                            the production flags (${PRODUCTION_NODE_FLAGS.join(' ')}) always come first
   --server-env KEY=VALUE    extra environment of the server (repeatable), for what-if runs such as
                             --server-env QUOTA_COSTS=getOrgRepo=0; recorded in the summary
   --keep-db                 keep the seeded database (its path is printed)
@@ -708,7 +716,8 @@ async function main() {
   }
   Object.assign(serverEnv, overrides)
   if (Object.keys(overrides).length > 0) log(`  WHAT-IF environment: ${JSON.stringify(overrides)}`)
-  const nodeArgs = args['server-node-args'].split(/\s+/).filter(Boolean)
+  const extraNodeArgs = args['server-node-args'].split(/\s+/).filter(Boolean)
+  const nodeArgs = [...PRODUCTION_NODE_FLAGS, ...extraNodeArgs]
   const server = await startChild('server-process', serverEnv, nodeArgs)
   children.push(server)
   const startRss = memoryOf(server.pid)
@@ -750,7 +759,7 @@ async function main() {
     )
   }
   if (PROFILE.size > 0) notes.push('CPU profiling was on: server rps are lower than in an unprofiled run.')
-  if (nodeArgs.length > 0) notes.push(`server node flags: ${nodeArgs.join(' ')}`)
+  notes.push(`server node flags: ${nodeArgs.join(' ')}`)
   if (Object.keys(overrides).length > 0) {
     notes.push(`WHAT-IF run, server environment changed: ${JSON.stringify(overrides)} (targets assume the defaults)`)
   }

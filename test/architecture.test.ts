@@ -58,3 +58,18 @@ describe('layering: http → services → db', () => {
     expect(readers.map((f) => f.file)).toEqual(['config.ts'])
   })
 })
+
+describe('production launch', () => {
+  it('runs with the same node flags in npm start, the Dockerfile and the benchmark', () => {
+    const text = (file: string) => readFileSync(join(root, file), 'utf8')
+    const start = (JSON.parse(text('package.json')) as { scripts: { start: string } }).scripts.start
+    const fromStart = /node ((?:--\S+ )*)dist\/server\.js/.exec(start)?.[1]?.trim().split(' ')
+    const cmd = /^CMD (\[.*\])$/m.exec(text('Dockerfile'))?.[1] ?? '[]'
+    const fromDocker = (JSON.parse(cmd) as string[]).filter((arg) => arg.startsWith('--'))
+    const constant = /PRODUCTION_NODE_FLAGS = (\[.*\])/.exec(text('bench/run.ts'))?.[1] ?? '[]'
+    const fromBench = JSON.parse(constant.replaceAll("'", '"')) as string[]
+    expect(fromStart).toEqual(['--max-semi-space-size=4', '--optimize-for-size'])
+    expect(fromDocker).toEqual(fromStart)
+    expect(fromBench).toEqual(fromStart)
+  })
+})
