@@ -23,9 +23,6 @@ export function openDb({ path, synchronous = 'NORMAL', busyTimeoutMs = 5000 }: D
   if (!inMemory) sqlite.pragma('journal_mode = WAL')
   sqlite.pragma(`synchronous = ${synchronous}`)
   sqlite.pragma('foreign_keys = ON')
-  // 8 MB of page cache (better-sqlite3's build defaults to 16 MB): the hot indexes of 100,000 repos
-  // fit, and the rest is a read from the OS page cache away. Keeps the server within its memory budget.
-  sqlite.pragma('cache_size = -8000')
   // A second process (the admin CLI) may hold the write lock for a moment; wait rather than fail.
   sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`)
   return drizzle(sqlite, { schema }) as Db
