@@ -17,11 +17,11 @@ import { type CpuProfile, formatSummary, summarize } from './profile-summary.js'
 import { BIG_ORG, CI_ORG, repoSlug, type SeededOrg, type SeedResult, seed } from './seed.js'
 
 /**
- * The server runs with the node flags it runs with in production (`npm start`, the Dockerfile): a
- * small young generation and V8's size-optimised heap growth keep its memory in budget.
+ * The server runs with the node flags it runs with in production (`npm start`, the Dockerfile):
+ * V8's size-optimised heap keeps its memory in budget.
  * test/architecture.test.ts checks the three places agree.
  */
-export const PRODUCTION_NODE_FLAGS = ['--max-semi-space-size=4', '--optimize-for-size']
+export const PRODUCTION_NODE_FLAGS = ['--optimize-for-size']
 
 const { values: args } = parseArgs({
   options: {
