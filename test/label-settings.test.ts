@@ -3,6 +3,7 @@ import type { LightMyRequestResponse } from 'fastify'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { createTestApp, issueToken, type TestApp } from './helpers/app.js'
+import { createLabel, type LabelJson, request } from './helpers/labels.js'
 
 /**
  * Label settings (docs/labels.md "Settings"): getOrgRepoLabelSetting, updateOrgRepoLabelSetting and
@@ -165,35 +166,6 @@ function specAlertTypes(): string[] {
 }
 
 const ALERT_TYPES = specAlertTypes()
-
-interface LabelJson {
-  id: string
-  name: string
-  repository_ids: string[]
-  has_security_policy: boolean
-  has_license_policy: boolean
-}
-
-function request(
-  t: TestApp,
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
-  url: string,
-  /** token: a token of the fixture's org by default, null for no credentials. */
-  options: { token?: string | null; payload?: unknown } = {},
-): Promise<LightMyRequestResponse> {
-  return t.app.inject({
-    method,
-    url,
-    headers: options.token === null ? {} : t.auth(options.token),
-    ...(options.payload === undefined ? {} : { payload: options.payload as Record<string, unknown> }),
-  })
-}
-
-async function createLabel(t: TestApp, name: string, orgSlug = 'acme', token?: string): Promise<LabelJson> {
-  const response = await request(t, 'POST', `/v0/orgs/${orgSlug}/repos/labels`, { token, payload: { name } })
-  expect(response.statusCode, response.body).toBe(201)
-  return response.json() as LabelJson
-}
 
 function settingUrl(labelId: string, key?: string, orgSlug = 'acme'): string {
   const url = `/v0/orgs/${orgSlug}/repos/labels/${labelId}/label-setting`

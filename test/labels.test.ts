@@ -1,6 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createTestApp, issueToken, type TestApp } from './helpers/app.js'
+import { createLabel, type LabelJson, request } from './helpers/labels.js'
 
 /**
  * The label operations (docs/labels.md, docs/pagination-and-sorting.md): create, list, get, rename, delete,
@@ -8,37 +9,6 @@ import { createTestApp, issueToken, type TestApp } from './helpers/app.js'
  */
 
 const LABELS = '/v0/orgs/acme/repos/labels'
-
-interface LabelJson {
-  id: string
-  name: string
-  repository_ids: string[]
-  has_security_policy: boolean
-  has_license_policy: boolean
-}
-
-type Method = 'GET' | 'POST' | 'PUT' | 'DELETE'
-
-function request(
-  t: TestApp,
-  method: Method,
-  url: string,
-  /** token: a token of the fixture's org by default, null for no credentials. */
-  options: { token?: string | null; payload?: unknown } = {},
-): Promise<LightMyRequestResponse> {
-  return t.app.inject({
-    method,
-    url,
-    headers: options.token === null ? {} : t.auth(options.token),
-    ...(options.payload === undefined ? {} : { payload: options.payload as Record<string, unknown> }),
-  })
-}
-
-async function createLabel(t: TestApp, name: string, orgSlug = 'acme', token?: string): Promise<LabelJson> {
-  const response = await request(t, 'POST', `/v0/orgs/${orgSlug}/repos/labels`, { token, payload: { name } })
-  expect(response.statusCode, response.body).toBe(201)
-  return response.json() as LabelJson
-}
 
 async function createRepo(t: TestApp, slug: string, orgSlug = 'acme', token?: string): Promise<string> {
   const response = await request(t, 'POST', `/v0/orgs/${orgSlug}/repos`, { token, payload: { slug } })
@@ -796,7 +766,7 @@ describe('labels', () => {
 
     it('answers 404 for an unknown method on a label route', async () => {
       const label = await createLabel(t, 'pci')
-      const response = await request(t, 'PATCH' as Method, `${LABELS}/${label.id}`, { payload: { name: 'x' } })
+      const response = await request(t, 'PATCH', `${LABELS}/${label.id}`, { payload: { name: 'x' } })
       expect(response.statusCode).toBe(404)
       expect((await getLabel(t, label.id)).json()).toEqual(body(label.id, 'pci'))
     })
