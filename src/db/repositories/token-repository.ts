@@ -66,6 +66,21 @@ export function createTokenRepository(db: Db) {
   const readState = db.$client.prepare(
     'SELECT quota_used AS used, max_quota AS max, window_started_at AS windowStartedAt FROM tokens WHERE id = @id',
   )
+  const takeQuota = db.$client.transaction((id: number, want: number, min: number, windowMs: number, now: number) => {
+    const row = readState.get({ id }) as Omit<QuotaState, 'spent'> | undefined
+    if (!row) return undefined
+    const windowOver = row.windowStartedAt + windowMs <= now
+    const used = windowOver ? 0 : row.used
+    const windowStartedAt = windowOver ? now : row.windowStartedAt
+    const left = row.max - used
+    if (left < min) {
+      const state = windowOver ? { used: 0, windowStartedAt: 0 } : { used, windowStartedAt }
+      return { spent: false, granted: 0, max: row.max, ...state }
+    }
+    const granted = Math.min(want, left)
+    reserve.run({ id, used: used + granted, windowStartedAt, now })
+    return { spent: true, granted, used: used + granted, max: row.max, windowStartedAt }
+  })
 
   return {
     /** Inserts a token; `undefined` when its hash is already stored (the same token twice). */
@@ -141,23 +156,7 @@ export function createTokenRepository(db: Db) {
     ): Promise<(QuotaState & { granted: number }) | undefined> {
       const rowId = toRowId(id)
       if (rowId === undefined) return undefined
-      return db.$client
-        .transaction(() => {
-          const row = readState.get({ id: rowId }) as Omit<QuotaState, 'spent'> | undefined
-          if (!row) return undefined
-          const windowOver = row.windowStartedAt + windowMs <= now
-          const used = windowOver ? 0 : row.used
-          const windowStartedAt = windowOver ? now : row.windowStartedAt
-          const left = row.max - used
-          if (left < min) {
-            const state = windowOver ? { used: 0, windowStartedAt: 0 } : { used, windowStartedAt }
-            return { spent: false, granted: 0, max: row.max, ...state }
-          }
-          const granted = Math.min(want, left)
-          reserve.run({ id: rowId, used: used + granted, windowStartedAt, now })
-          return { spent: true, granted, used: used + granted, max: row.max, windowStartedAt }
-        })
-        .immediate()
+      return takeQuota.immediate(rowId, want, min, windowMs, now)
     },
 
     /** Gives back units reserved in a window, unless that window has since ended or been reset. */
