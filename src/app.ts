@@ -27,6 +27,17 @@ export interface AppOptions {
 }
 
 let specPromise: Promise<LoadedSpec> | undefined
+let stdout: DestinationStream | undefined
+
+/**
+ * Standard output for logs, one per process: written asynchronously, so under load lines are
+ * coalesced into few writes instead of one blocking write(2) per request; pino flushes what is
+ * pending when the process exits.
+ */
+function stdoutLog(): DestinationStream {
+  stdout ??= pino.destination({ dest: 1, sync: false })
+  return stdout
+}
 
 /** The spec is parsed once per process; every app built after the first reuses it. */
 function spec(): Promise<LoadedSpec> {
@@ -51,9 +62,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
       level: config.logLevel,
       // No redaction pass (it costs every line): nothing logged carries a header. The request line
       // (request-log.ts) and Fastify's request serializer log method, URL and addresses only.
-      // Written asynchronously: under load, lines are coalesced into few writes instead of one
-      // blocking write(2) per request. pino flushes what is pending when the process exits.
-      stream: options.logStream ?? pino.destination({ dest: 1, sync: false }),
+      stream: options.logStream ?? stdoutLog(),
     },
     bodyLimit: config.bodyLimit,
     genReqId: requestId,

@@ -13,10 +13,8 @@ export interface NewToken {
   maxQuota: number
 }
 
-/** The state of a token's quota after an attempt to spend from it. */
+/** The state of a token's quota in its current window. */
 export interface QuotaState {
-  /** Whether the units were spent. */
-  spent: boolean
   used: number
   max: number
   /** Start of the current window, 0 when none is running. */
@@ -67,7 +65,7 @@ export function createTokenRepository(db: Db) {
     'SELECT quota_used AS used, max_quota AS max, window_started_at AS windowStartedAt FROM tokens WHERE id = @id',
   )
   const takeQuota = db.$client.transaction((id: number, want: number, min: number, windowMs: number, now: number) => {
-    const row = readState.get({ id }) as Omit<QuotaState, 'spent'> | undefined
+    const row = readState.get({ id }) as QuotaState | undefined
     if (!row) return undefined
     const windowOver = row.windowStartedAt + windowMs <= now
     const used = windowOver ? 0 : row.used
@@ -75,11 +73,11 @@ export function createTokenRepository(db: Db) {
     const left = row.max - used
     if (left < min) {
       const state = windowOver ? { used: 0, windowStartedAt: 0 } : { used, windowStartedAt }
-      return { spent: false, granted: 0, max: row.max, ...state }
+      return { granted: 0, max: row.max, ...state }
     }
     const granted = Math.min(want, left)
     reserve.run({ id, used: used + granted, windowStartedAt, now })
-    return { spent: true, granted, used: used + granted, max: row.max, windowStartedAt }
+    return { granted, used: used + granted, max: row.max, windowStartedAt }
   })
 
   return {
@@ -170,10 +168,10 @@ export function createTokenRepository(db: Db) {
     async readQuota(id: string, windowMs: number, now: number): Promise<QuotaState | undefined> {
       const rowId = toRowId(id)
       if (rowId === undefined) return undefined
-      const row = readState.get({ id: rowId }) as Omit<QuotaState, 'spent'> | undefined
+      const row = readState.get({ id: rowId }) as QuotaState | undefined
       if (!row) return undefined
-      if (row.windowStartedAt + windowMs <= now) return { spent: false, used: 0, max: row.max, windowStartedAt: 0 }
-      return { spent: false, ...row }
+      if (row.windowStartedAt + windowMs <= now) return { used: 0, max: row.max, windowStartedAt: 0 }
+      return row
     },
   }
 }
