@@ -753,18 +753,14 @@ describe('updateOrgRepo', () => {
     expect(response.json()).toEqual({ ...created, ...patch, updated_at: iso(T0 + 2000) })
   })
 
-  it('allows empty strings (name "" clears the display name)', async () => {
+  it.each([
+    [
+      'empty strings (name "" clears the display name)',
+      { name: '', description: '', homepage: '', default_branch: '' },
+    ],
+    ['null description, homepage and default_branch', { description: null, homepage: null, default_branch: null }],
+  ])('allows %s', async (_what, patch) => {
     const created = await createRepo(rich)
-    const patch = { name: '', description: '', homepage: '', default_branch: '' }
-    const response = await ctx.api.update('rich', patch)
-    expect(response.statusCode).toBe(200)
-    expect(response.json()).toEqual({ ...created, ...patch })
-    expect(await getRepo('rich')).toEqual({ ...created, ...patch, slig: 'rich' })
-  })
-
-  it('allows null description, homepage and default_branch', async () => {
-    const created = await createRepo(rich)
-    const patch = { description: null, homepage: null, default_branch: null }
     const response = await ctx.api.update('rich', patch)
     expect(response.statusCode).toBe(200)
     expect(response.json()).toEqual({ ...created, ...patch })
