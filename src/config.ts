@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { orgFields, orgSlug, tokenValue } from './services/field-rules.js'
 
 /**
  * Environment → frozen, typed configuration. This module is the only reader of `process.env`:
@@ -12,8 +13,6 @@ const booleanFromEnv = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes')
 
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max)
-
-const slugPattern = /^[A-Za-z0-9._-]{1,100}$/
 
 const envSchema = z.object({
   PORT: integer(0, 65535).default(3000),
@@ -47,17 +46,9 @@ const envSchema = z.object({
   /** Whether to expose Prometheus metrics at /metrics. */
   METRICS: booleanFromEnv.default(true),
   BOOTSTRAP: booleanFromEnv.default(true),
-  BOOTSTRAP_ORG_SLUG: z
-    .string()
-    .regex(slugPattern, 'must be 1-100 ASCII letters, digits, ".", "-" or "_"')
-    .default('my-org'),
-  BOOTSTRAP_ORG_NAME: z.string().min(1).max(200).optional(),
-  BOOTSTRAP_TOKEN: z
-    .string()
-    .min(16, 'must be at least 16 characters')
-    .max(512)
-    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
-    .optional(),
+  BOOTSTRAP_ORG_SLUG: orgSlug.default('my-org'),
+  BOOTSTRAP_ORG_NAME: orgFields.name.unwrap().min(1).optional(),
+  BOOTSTRAP_TOKEN: tokenValue.optional(),
 })
 
 export interface Config {

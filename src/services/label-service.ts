@@ -1,17 +1,8 @@
-import { z } from 'zod'
 import { type Label, type LabelSettingKey, type LabelSettings, labelSettingKeys } from '../db/models.js'
 import type { LabelRepository } from '../db/repositories/label-repository.js'
 import { ConflictError, InvalidInputError, NotFoundError } from './errors.js'
-import { nestsDeeperThan, parseOrThrow } from './validation.js'
-
-/** Socket: "Label names must be non-empty and less than 1000 characters." */
-const labelName = z
-  .string()
-  .max(999, 'Label name must be less than 1000 characters')
-  .refine((name) => name.trim().length > 0, { message: 'Label name must be non-empty' })
-
-/** Free-form policies (licensePolicy) are stored and served as JSON; nesting is bounded so both stay safe. */
-export const MAX_POLICY_DEPTH = 32
+import { labelName, MAX_POLICY_DEPTH, nestsDeeperThan } from './field-rules.js'
+import { parseOrThrow } from './validation.js'
 
 export interface LabelPage {
   labels: Label[]

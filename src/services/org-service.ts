@@ -2,16 +2,14 @@ import { z } from 'zod'
 import type { Org } from '../db/models.js'
 import type { OrgRepository } from '../db/repositories/org-repository.js'
 import { ConflictError, NotFoundError } from './errors.js'
+import { orgFields, orgSlug } from './field-rules.js'
 import { parseOrThrow } from './validation.js'
 
 const orgInput = z.object({
-  slug: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,100}$/, 'an org slug is 1-100 ASCII letters, digits, ".", "-" or "_"')
-    .refine((s) => s !== '.' && s !== '..', { message: 'an org slug cannot be "." or ".."' }),
-  name: z.string().max(200).nullable().optional(),
-  plan: z.string().min(1).max(50).optional(),
-  image: z.string().max(2048).nullable().optional(),
+  slug: orgSlug,
+  name: orgFields.name.optional(),
+  plan: orgFields.plan.optional(),
+  image: orgFields.image.optional(),
 })
 
 export type CreateOrgInput = z.input<typeof orgInput>

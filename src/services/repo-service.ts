@@ -2,32 +2,11 @@ import { z } from 'zod'
 import type { Page, Repo, RepoSortKey } from '../db/models.js'
 import type { RepoPatch, RepoRepository } from '../db/repositories/repo-repository.js'
 import { ConflictError, InvalidInputError, NotFoundError } from './errors.js'
+import { deriveSlug, RESERVED_REPO_SLUGS, repoFields, repoSlug } from './field-rules.js'
 import { parseOrThrow } from './validation.js'
 
-export const SLUG_MAX_LENGTH = 100
-/** Slugs that exist as path segments of their own: `/repos/labels` is the label API, `.`/`..` are path dots. */
-export const RESERVED_SLUGS: ReadonlySet<string> = new Set(['labels', '.', '..'])
-const slugCharacters = /^[A-Za-z0-9._-]+$/
-
-const slug = z
-  .string()
-  .min(1, 'slug must not be empty')
-  .max(SLUG_MAX_LENGTH, `slug must be at most ${SLUG_MAX_LENGTH} characters`)
-  .regex(slugCharacters, 'slug may contain only ASCII letters, digits, ".", "-" and "_"')
-  .refine((s) => !RESERVED_SLUGS.has(s), { message: 'slug is reserved' })
-
-const fields = {
-  name: z.string().max(1000, 'name must be at most 1000 characters'),
-  description: z.string().max(10_000, 'description must be at most 10000 characters').nullable(),
-  homepage: z.string().max(2048, 'homepage must be at most 2048 characters').nullable(),
-  visibility: z.enum(['public', 'private']),
-  archived: z.boolean(),
-  defaultBranch: z.string().max(255, 'default_branch must be at most 255 characters').nullable(),
-  workspace: z.string().max(100, 'workspace must be at most 100 characters'),
-}
-
-const createInput = z.object({ ...fields, slug: slug.optional() }).partial()
-const updateInput = z.object(fields).partial()
+const createInput = z.object({ ...repoFields, slug: repoSlug.optional() }).partial()
+const updateInput = z.object(repoFields).partial()
 
 export type CreateRepoInput = z.input<typeof createInput>
 export type UpdateRepoInput = z.input<typeof updateInput>
@@ -44,18 +23,6 @@ export interface ListReposInput {
 export interface RepoPage {
   repos: Repo[]
   nextPage: number | null
-}
-
-/**
- * Derives a slug from a display name: every run of characters a slug cannot hold becomes one "-",
- * dashes at either end are dropped, and the result is cut to the slug length limit.
- */
-export function deriveSlug(name: string): string {
-  return name
-    .replace(/[^A-Za-z0-9._-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, SLUG_MAX_LENGTH)
-    .replace(/-+$/, '')
 }
 
 export function createRepoService(deps: { repos: RepoRepository; now: () => number }) {
@@ -98,14 +65,14 @@ export function createRepoService(deps: { repos: RepoRepository; now: () => numb
       options: { returnExisting: boolean },
     ): Promise<{ created: boolean; repo: Repo }> {
       const data = parseOrThrow(createInput, input)
-      const repoSlug = data.slug || deriveSlugFromName(data.name)
+      const slug = data.slug || deriveSlugFromName(data.name)
       const workspace = data.workspace ?? ''
       const result = await repos.create(
         {
           orgId,
           workspace,
-          slug: repoSlug,
-          name: data.name || repoSlug,
+          slug,
+          name: data.name || slug,
           description: data.description === undefined ? '' : data.description,
           homepage: data.homepage === undefined ? '' : data.homepage,
           visibility: data.visibility ?? 'private',
@@ -116,7 +83,7 @@ export function createRepoService(deps: { repos: RepoRepository; now: () => numb
       )
       if (result.created) return { created: true, repo: result.repo }
       if (options.returnExisting) return { created: false, repo: result.existing }
-      throw new ConflictError(`Repository "${repoSlug}" already exists`, { slug: repoSlug, workspace })
+      throw new ConflictError(`Repository "${slug}" already exists`, { slug: slug, workspace })
     },
 
     /** A value that changes whenever any list of the org's repos would (to check a cached list). */
@@ -174,7 +141,7 @@ export function createRepoService(deps: { repos: RepoRepository; now: () => numb
 function deriveSlugFromName(name: string | undefined): string {
   if (!name) throw new InvalidInputError('Either name or slug is required')
   const derived = deriveSlug(name)
-  if (!derived || RESERVED_SLUGS.has(derived)) {
+  if (!derived || RESERVED_REPO_SLUGS.has(derived)) {
     throw new InvalidInputError(`Cannot derive a valid slug from name "${name}"; pass a slug`, { name })
   }
   return derived

@@ -3,8 +3,26 @@ import type { OrgState, StateSnapshot } from '../db/models.js'
 import type { OrgRepository } from '../db/repositories/org-repository.js'
 import type { StateRepository } from '../db/repositories/state-repository.js'
 import { ConflictError, NotFoundError } from './errors.js'
-import { RESERVED_SLUGS } from './repo-service.js'
-import { knownScopes } from './scopes.js'
+import {
+  alertType,
+  headFullScanId,
+  id,
+  integrationMeta,
+  issueAction,
+  issueRulesPolicyDefault,
+  labelName,
+  licensePolicy,
+  line,
+  orgFields,
+  orgSlug,
+  quotaUnits,
+  repoFields,
+  repoSlug,
+  scopes,
+  thresholdMs,
+  tokenName,
+  tokenValue,
+} from './field-rules.js'
 import { hashToken, TOKEN_PREFIX } from './token-service.js'
 import { parseOrThrow } from './validation.js'
 
@@ -13,34 +31,20 @@ import { parseOrThrow } from './validation.js'
  * follow the API's (snake_case for repos, Socket's keys for label settings). See docs/fixtures.md.
  */
 
-const id = z.string().regex(/^[1-9][0-9]{0,15}$/, 'ids are positive integers written as strings')
 const timestamp = z.iso.datetime({ offset: true }).transform((iso) => Date.parse(iso))
-const slug = z
-  .string()
-  .regex(/^[A-Za-z0-9._-]{1,100}$/, 'a slug is 1-100 ASCII letters, digits, ".", "-" or "_"')
-  .refine((s) => !RESERVED_SLUGS.has(s), { message: 'slug is reserved' })
-const action = z.enum(['defer', 'error', 'warn', 'monitor', 'ignore'])
 
 const tokenFixture = z
   .object({
     id: id.optional(),
-    token: z
-      .string()
-      .min(16, 'a token must be at least 16 characters')
-      .max(512)
-      .regex(/^[\x21-\x7e]+$/)
-      .optional(),
+    token: tokenValue.optional(),
     token_hash: z
       .string()
       .regex(/^[0-9a-f]{64}$/, 'token_hash is a SHA-256 in hex')
       .optional(),
-    token_prefix: z.string().max(64).optional(),
-    name: z.string().max(200).default(''),
-    scopes: z
-      .array(z.string().refine((s) => knownScopes.includes(s), { error: (i) => `unknown scope "${String(i.input)}"` }))
-      .min(1)
-      .default(['repo', 'repo-label']),
-    max_quota: z.number().int().min(0).default(1000),
+    token_prefix: line('token_prefix', 64).optional(),
+    name: tokenName.default(''),
+    scopes: scopes.default(['repo', 'repo-label']),
+    max_quota: quotaUnits.default(1000),
     created_at: timestamp.optional(),
     revoked_at: timestamp.nullable().default(null),
   })
@@ -48,31 +52,17 @@ const tokenFixture = z
     message: 'a token needs exactly one of token or token_hash',
   })
 
-const integrationMeta = z
-  .object({
-    type: z.literal('github').optional(),
-    value: z
-      .object({
-        installation_id: z.string(),
-        installation_login: z.string(),
-        repo_name: z.string().nullable(),
-        repo_id: z.string().nullable(),
-      })
-      .optional(),
-  })
-  .nullable()
-
 const repoFixture = z.object({
   id: id.optional(),
-  slug,
-  name: z.string().max(1000).optional(),
-  description: z.string().max(10_000).nullable().default(''),
-  homepage: z.string().max(2048).nullable().default(''),
-  visibility: z.enum(['public', 'private']).default('private'),
-  archived: z.boolean().default(false),
-  default_branch: z.string().max(255).nullable().default('main'),
-  workspace: z.string().max(100).default(''),
-  head_full_scan_id: z.string().max(200).nullable().default(null),
+  slug: repoSlug,
+  name: repoFields.name.optional(),
+  description: repoFields.description.default(''),
+  homepage: repoFields.homepage.default(''),
+  visibility: repoFields.visibility.default('private'),
+  archived: repoFields.archived.default(false),
+  default_branch: repoFields.defaultBranch.default('main'),
+  workspace: repoFields.workspace.default(''),
+  head_full_scan_id: headFullScanId.default(null),
   integration_meta: integrationMeta.default(null),
   created_at: timestamp.optional(),
   updated_at: timestamp.optional(),
@@ -80,22 +70,24 @@ const repoFixture = z.object({
 
 const labelFixture = z.object({
   id: id.optional(),
-  name: z
-    .string()
-    .max(999)
-    .refine((n) => n.trim().length > 0, { message: 'Label name must be non-empty' }),
+  name: labelName,
   repositories: z
-    .array(z.union([slug.transform((s) => ({ slug: s, workspace: '' })), z.object({ slug, workspace: z.string() })]))
+    .array(
+      z.union([
+        repoSlug.transform((slug) => ({ slug, workspace: '' })),
+        z.object({ slug: repoSlug, workspace: repoFields.workspace }),
+      ]),
+    )
     .default([]),
   settings: z
     .object({
       issueRules: z
-        .record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/), z.object({ action }).strict())
+        .record(alertType, z.object({ action: issueAction }).strict())
         .nullable()
         .default(null),
-      issueRulesPolicyDefault: z.enum(['default', 'low', 'medium', 'high']).nullable().default(null),
-      licensePolicy: z.record(z.string(), z.unknown()).nullable().default(null),
-      recentlyPublishedThresholdMs: z.number().int().min(0).nullable().default(null),
+      issueRulesPolicyDefault: issueRulesPolicyDefault.nullable().default(null),
+      licensePolicy: licensePolicy.nullable().default(null),
+      recentlyPublishedThresholdMs: thresholdMs.nullable().default(null),
     })
     .strict()
     .default({
@@ -110,10 +102,10 @@ const labelFixture = z.object({
 
 const orgFixture = z.object({
   id: id.optional(),
-  slug,
-  name: z.string().max(200).nullable().optional(),
-  image: z.string().max(2048).nullable().default(null),
-  plan: z.string().min(1).max(50).default('enterprise'),
+  slug: orgSlug,
+  name: orgFields.name.optional(),
+  image: orgFields.image.default(null),
+  plan: orgFields.plan.default('enterprise'),
   created_at: timestamp.optional(),
   tokens: z.array(tokenFixture).default([]),
   repos: z.array(repoFixture).default([]),

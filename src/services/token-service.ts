@@ -5,7 +5,8 @@ import type { OrgRepository } from '../db/repositories/org-repository.js'
 import type { TokenRepository } from '../db/repositories/token-repository.js'
 import { ConflictError, NotFoundError, UnauthorizedError } from './errors.js'
 import type { QuotaService } from './quota-service.js'
-import { allScopes, isKnownScope } from './scopes.js'
+import { quotaUnits, scopes, tokenName, tokenValue } from './field-rules.js'
+import { allScopes } from './scopes.js'
 import { parseOrThrow } from './validation.js'
 
 /** Socket's org tokens start with this prefix; ours do too, so tools that look for it recognise them. */
@@ -32,18 +33,10 @@ export interface IssueTokenInput {
 
 const issueInput = z.object({
   orgSlug: z.string().min(1),
-  name: z.string().max(200).optional(),
-  scopes: z
-    .array(z.string().refine(isKnownScope, { error: (i) => `unknown scope "${String(i.input)}"` }))
-    .min(1, 'at least one scope is required')
-    .optional(),
-  maxQuota: z.number().int().min(0).optional(),
-  token: z
-    .string()
-    .min(16, 'a token must be at least 16 characters')
-    .max(512)
-    .regex(/^[\x21-\x7e]+$/, 'a token must be printable ASCII without spaces')
-    .optional(),
+  name: tokenName.optional(),
+  scopes: scopes.optional(),
+  maxQuota: quotaUnits.optional(),
+  token: tokenValue.optional(),
 })
 
 export function hashToken(token: string): string {
