@@ -13,6 +13,8 @@ import { RequestLogController } from './http/request-log.js'
 import { registerOperations } from './http/routes.js'
 import { type LoadedSpec, loadSpec } from './http/spec-loader.js'
 import { schemaCompilers } from './http/validators.js'
+import { InvalidInputError } from './services/errors.js'
+import { jsonValueProblem } from './services/field-rules.js'
 import { createServices } from './services/index.js'
 
 export interface AppOptions {
@@ -90,7 +92,13 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body.toString()
     if (text.trim() === '') return done(null, undefined)
-    parseJson(request, text, done)
+    parseJson(request, text, (error, value) => {
+      if (error) return done(error, undefined)
+      // What JSON.parse lets through but no field may hold: 1e309 (Infinity), lone surrogates.
+      const problem = jsonValueProblem(value)
+      if (problem) return done(new InvalidInputError(problem), undefined)
+      done(null, value)
+    })
   })
 
   await app.register(operationsPlugin)

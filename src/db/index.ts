@@ -15,12 +15,15 @@ export type * from './models.js'
 export function createRepositories(db: Db) {
   // Shared so that every path that removes or changes repos in bulk also forgets list positions.
   const cursors = createListCursorCache()
-  return {
+  const parts = {
     orgs: createOrgRepository(db, cursors),
     tokens: createTokenRepository(db),
     repos: createRepoRepository(db, cursors),
     labels: createLabelRepository(db),
-    state: createStateRepository(db, cursors),
+  }
+  return {
+    ...parts,
+    state: createStateRepository(db, parts, cursors),
     health: createHealthRepository(db),
   }
 }

@@ -116,21 +116,9 @@ export interface TokenState {
   revokedAt: number | null
 }
 
-export interface RepoState {
-  id?: string
-  workspace: string
-  slug: string
-  name: string
-  description: string | null
-  homepage: string | null
-  visibility: 'public' | 'private'
-  archived: boolean
-  defaultBranch: string | null
-  headFullScanId: string | null
-  integrationMeta: IntegrationMeta | null
-  createdAt?: number
-  updatedAt?: number
-}
+/** A repo as fixtures seed it: every field of `Repo`, the id and times optional (pinned when given). */
+export type RepoState = Omit<Repo, 'orgId' | 'id' | 'createdAt' | 'updatedAt'> &
+  Partial<Pick<Repo, 'id' | 'createdAt' | 'updatedAt'>>
 
 export interface LabelState {
   id?: string

@@ -84,7 +84,7 @@ function toOperation(path: string, method: (typeof methods)[number], op: JsonObj
   const querystring = parameterSchema(parameters, 'query')
   if (querystring) schema.querystring = querystring
   // Body defaults are dropped too: Ajv would otherwise write them into a partial update.
-  if (bodySchema) schema.body = toJsonSchema(bodySchema, { dropDefaults: true })
+  if (bodySchema) schema.body = toJsonSchema(bodySchema, { dropDefaults: true, exactNumbers: true })
   return {
     operationId: op.operationId as string,
     method: method.toUpperCase() as HttpMethod,
@@ -111,7 +111,9 @@ function parameterSchema(parameters: JsonObject[], location: 'path' | 'query'): 
   if (selected.length === 0) return undefined
   return {
     type: 'object',
-    properties: Object.fromEntries(selected.map((p) => [p.name, toJsonSchema(p.schema as JsonObject)])),
+    properties: Object.fromEntries(
+      selected.map((p) => [p.name, toJsonSchema(p.schema as JsonObject, { exactNumbers: true })]),
+    ),
     required: selected.filter((p) => p.required).map((p) => p.name),
   }
 }
@@ -119,12 +121,24 @@ function parameterSchema(parameters: JsonObject[], location: 'path' | 'query'): 
 /** Keywords of OpenAPI's schema object that are documentation, not validation. */
 const annotationKeys = new Set(['example', 'examples', 'xml', 'externalDocs', 'deprecated', 'discriminator'])
 
+export interface JsonSchemaOptions {
+  /** Leave out `default`s. */
+  dropDefaults?: boolean
+  /**
+   * Bound every number to what is stored and served exactly: an `integer` to ±(2^53 − 1), a
+   * `number` to ±Number.MAX_VALUE (so never ±Infinity, which `?page=1e309` coerces to), each
+   * within the bounds the spec declares. The spec stays Socket's; these are ours
+   * (docs/ids-and-timestamps.md).
+   */
+  exactNumbers?: boolean
+}
+
 /**
  * An OpenAPI 3.0 schema as plain JSON Schema for Ajv and fast-json-stringify: a deep copy without
  * annotations and vendor extensions, optionally without `default`s. `nullable` stays; both
  * understand it.
  */
-export function toJsonSchema(schema: JsonObject, options: { dropDefaults?: boolean } = {}): JsonObject {
+export function toJsonSchema(schema: JsonObject, options: JsonSchemaOptions = {}): JsonObject {
   const out: JsonObject = {}
   for (const [key, value] of Object.entries(schema)) {
     if (annotationKeys.has(key) || key.startsWith('x-')) continue
@@ -143,7 +157,15 @@ export function toJsonSchema(schema: JsonObject, options: { dropDefaults?: boole
   }
   // In OpenAPI 3.0 `nullable` admits null even beside an `enum`; for Ajv the enum must say so too.
   if (out.nullable === true && Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null]
+  if (options.exactNumbers && (out.type === 'integer' || out.type === 'number')) boundNumber(out)
   return out
+}
+
+function boundNumber(schema: JsonObject): void {
+  const limit = schema.type === 'integer' ? Number.MAX_SAFE_INTEGER : Number.MAX_VALUE
+  const { minimum, maximum } = schema
+  schema.minimum = typeof minimum === 'number' ? Math.max(minimum, -limit) : -limit
+  schema.maximum = typeof maximum === 'number' ? Math.min(maximum, limit) : limit
 }
 
 function isObject(value: unknown): value is JsonObject {

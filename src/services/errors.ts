@@ -1,3 +1,4 @@
+import { IdsExhaustedError } from '../db/ids.js'
 import { isBusyError } from '../db/index.js'
 
 /**
@@ -45,3 +46,16 @@ export class QuotaExceededError extends DomainError {
  * admin CLI, a backup) for longer than the busy timeout. Nothing was written; it is a 503, not a 500.
  */
 export const isTemporarilyUnavailable: (error: unknown) => boolean = isBusyError
+
+/**
+ * Awaits a create; the database having no exact id left for it (only ever after a fixture pinned
+ * ids near 2^53, docs/ids-and-timestamps.md) is a ConflictError: nothing was written.
+ */
+export async function refuseWhenIdsExhausted<T>(create: Promise<T>): Promise<T> {
+  try {
+    return await create
+  } catch (error) {
+    if (error instanceof IdsExhaustedError) throw new ConflictError(`Cannot create: ${error.message}`)
+    throw error
+  }
+}

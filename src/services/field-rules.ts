@@ -152,7 +152,8 @@ export function jsonValueProblem(value: unknown): string | undefined {
     }
     if (typeof current !== 'object' || current === null) continue
     for (const [key, child] of Object.entries(current)) {
-      if (!isWellFormedText(key)) return `the key ${JSON.stringify(key)} must be valid Unicode text (no lone surrogates)`
+      if (!isWellFormedText(key))
+        return `the key ${JSON.stringify(key)} must be valid Unicode text (no lone surrogates)`
       stack.push([child, path ? `${path}.${key}` : key])
     }
   }

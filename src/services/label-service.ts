@@ -1,6 +1,6 @@
 import { type Label, type LabelSettingKey, type LabelSettings, labelSettingKeys } from '../db/models.js'
 import type { LabelRepository } from '../db/repositories/label-repository.js'
-import { ConflictError, InvalidInputError, NotFoundError } from './errors.js'
+import { ConflictError, InvalidInputError, NotFoundError, refuseWhenIdsExhausted } from './errors.js'
 import { labelName, MAX_POLICY_DEPTH, nestsDeeperThan } from './field-rules.js'
 import { parseOrThrow } from './validation.js'
 
@@ -41,7 +41,7 @@ export function createLabelService(deps: { labels: LabelRepository; now: () => n
     get,
 
     async create(orgId: string, name: string): Promise<Label> {
-      const result = await labels.create({ orgId, name: parseOrThrow(labelName, name) }, now())
+      const result = await refuseWhenIdsExhausted(labels.create({ orgId, name: parseOrThrow(labelName, name) }, now()))
       if (!result.ok) throw new ConflictError(`Label "${name}" already exists`, { name })
       return result.label
     },

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { Org } from '../db/models.js'
 import type { OrgRepository } from '../db/repositories/org-repository.js'
-import { ConflictError, NotFoundError } from './errors.js'
+import { ConflictError, NotFoundError, refuseWhenIdsExhausted } from './errors.js'
 import { orgFields, orgSlug } from './field-rules.js'
 import { parseOrThrow } from './validation.js'
 
@@ -19,9 +19,11 @@ export function createOrgService(deps: { orgs: OrgRepository; now: () => number 
   return {
     async create(input: CreateOrgInput): Promise<Org> {
       const data = parseOrThrow(orgInput, input)
-      const org = await orgs.create(
-        { slug: data.slug, name: data.name ?? data.slug, plan: data.plan, image: data.image ?? null },
-        now(),
+      const org = await refuseWhenIdsExhausted(
+        orgs.create(
+          { slug: data.slug, name: data.name ?? data.slug, plan: data.plan, image: data.image ?? null },
+          now(),
+        ),
       )
       if (!org) throw new ConflictError(`Organization "${data.slug}" already exists`)
       return org

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { Page, Repo, RepoSortKey } from '../db/models.js'
 import type { RepoPatch, RepoRepository } from '../db/repositories/repo-repository.js'
-import { ConflictError, InvalidInputError, NotFoundError } from './errors.js'
+import { ConflictError, InvalidInputError, NotFoundError, refuseWhenIdsExhausted } from './errors.js'
 import { deriveSlug, RESERVED_REPO_SLUGS, repoFields, repoSlug } from './field-rules.js'
 import { parseOrThrow } from './validation.js'
 
@@ -67,19 +67,21 @@ export function createRepoService(deps: { repos: RepoRepository; now: () => numb
       const data = parseOrThrow(createInput, input)
       const slug = data.slug || deriveSlugFromName(data.name)
       const workspace = data.workspace ?? ''
-      const result = await repos.create(
-        {
-          orgId,
-          workspace,
-          slug,
-          name: data.name || slug,
-          description: data.description === undefined ? '' : data.description,
-          homepage: data.homepage === undefined ? '' : data.homepage,
-          visibility: data.visibility ?? 'private',
-          archived: data.archived ?? false,
-          defaultBranch: data.defaultBranch === undefined ? 'main' : data.defaultBranch,
-        },
-        now(),
+      const result = await refuseWhenIdsExhausted(
+        repos.create(
+          {
+            orgId,
+            workspace,
+            slug,
+            name: data.name || slug,
+            description: data.description === undefined ? '' : data.description,
+            homepage: data.homepage === undefined ? '' : data.homepage,
+            visibility: data.visibility ?? 'private',
+            archived: data.archived ?? false,
+            defaultBranch: data.defaultBranch === undefined ? 'main' : data.defaultBranch,
+          },
+          now(),
+        ),
       )
       if (result.created) return { created: true, repo: result.repo }
       if (options.returnExisting) return { created: false, repo: result.existing }

@@ -3,9 +3,9 @@ import { z } from 'zod'
 import type { Token } from '../db/models.js'
 import type { OrgRepository } from '../db/repositories/org-repository.js'
 import type { TokenRepository } from '../db/repositories/token-repository.js'
-import { ConflictError, NotFoundError, UnauthorizedError } from './errors.js'
-import type { QuotaService } from './quota-service.js'
+import { ConflictError, NotFoundError, refuseWhenIdsExhausted, UnauthorizedError } from './errors.js'
 import { quotaUnits, scopes, tokenName, tokenValue } from './field-rules.js'
+import type { QuotaService } from './quota-service.js'
 import { allScopes } from './scopes.js'
 import { parseOrThrow } from './validation.js'
 
@@ -112,16 +112,18 @@ export function createTokenService(deps: {
       const org = await orgs.findBySlug(data.orgSlug)
       if (!org) throw new NotFoundError(`Organization "${data.orgSlug}" not found`)
       const secret = data.token ?? generateToken()
-      const token = await tokens.create(
-        {
-          orgId: org.id,
-          name: data.name ?? '',
-          tokenHash: hashToken(secret),
-          tokenPrefix: secret.slice(0, TOKEN_PREFIX.length + 4),
-          scopes: [...new Set(data.scopes ?? allScopes)],
-          maxQuota: data.maxQuota ?? defaultMaxQuota,
-        },
-        now(),
+      const token = await refuseWhenIdsExhausted(
+        tokens.create(
+          {
+            orgId: org.id,
+            name: data.name ?? '',
+            tokenHash: hashToken(secret),
+            tokenPrefix: secret.slice(0, TOKEN_PREFIX.length + 4),
+            scopes: [...new Set(data.scopes ?? allScopes)],
+            maxQuota: data.maxQuota ?? defaultMaxQuota,
+          },
+          now(),
+        ),
       )
       if (!token) throw new ConflictError('That token value is already in use')
       return { token, secret }

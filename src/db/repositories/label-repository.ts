@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm'
 import type { Db } from '../client.js'
-import { toRowId } from '../ids.js'
+import { checkedRowId, toRowId } from '../ids.js'
 import type { IssueRules, Label, LabelSettingKey, LabelSettings, Page } from '../models.js'
 import { type LabelRow, labels, repoLabels, repos } from '../schema.js'
 
@@ -12,7 +12,9 @@ export interface NewLabel {
   name: string
   id?: string
   settings?: Partial<LabelSettings>
+  /** Fixtures may pin the times. */
   createdAt?: number
+  updatedAt?: number
 }
 
 const settingColumns = {
@@ -127,37 +129,73 @@ export function createLabelRepository(db: Db) {
     return row ? toLabel(row, repositoryIdsOf([row.id]).get(row.id) ?? []) : undefined
   }
 
+  /**
+   * Inserts a label; `conflict` when the org already has a label of that name (ASCII case ignored).
+   * The lookup comes first, under the write lock: a refused duplicate writes nothing (not even an id).
+   * Synchronous: usable inside a transaction.
+   */
+  function insert(input: NewLabel, now: number): LabelWriteResult {
+    const orgId = Number(input.orgId)
+    return db.transaction(
+      (tx) => {
+        const taken = tx
+          .select({ id: labels.id })
+          .from(labels)
+          .where(and(eq(labels.orgId, orgId), sql`${labels.name} = ${input.name} COLLATE NOCASE`))
+          .get()
+        if (taken) return { ok: false, reason: 'conflict' } as const
+        const row = tx
+          .insert(labels)
+          .values({
+            id: input.id === undefined ? undefined : toRowId(input.id),
+            orgId,
+            name: input.name,
+            ...settingsToColumns(input.settings ?? {}),
+            createdAt: input.createdAt ?? now,
+            updatedAt: input.updatedAt ?? input.createdAt ?? now,
+          })
+          .returning()
+          .get()
+        checkedRowId(row.id, 'labels')
+        return { ok: true, label: toLabel(row, []) } as const
+      },
+      { behavior: 'immediate' },
+    )
+  }
+
+  /** Associates a repo of the same org with the label; a no-op when they are. Synchronous: usable inside a transaction. */
+  function associate(orgId: string, labelId: string, repoId: string, now: number): AssociationResult {
+    return db.transaction(
+      (tx) => {
+        const pair = findPair(tx, orgId, labelId, repoId)
+        if (typeof pair === 'string') return pair
+        tx.insert(repoLabels)
+          .values({ ...pair, createdAt: now })
+          .onConflictDoNothing()
+          .run()
+        return 'ok'
+      },
+      { behavior: 'immediate' },
+    )
+  }
+
+  const selectAllOfOrg = sqlite.prepare<{ orgId: number }, LabelRow>(
+    `SELECT ${labelColumns} FROM labels WHERE org_id = @orgId ORDER BY id`,
+  )
+
   return {
-    /**
-     * Inserts a label; `conflict` when the org already has a label of that name (ASCII case ignored).
-     * The lookup comes first, under the write lock: a refused duplicate writes nothing (not even an id).
-     */
+    insert,
+    associateSync: associate,
+
+    /** The org's labels with their repository ids, by id. Synchronous: usable inside a transaction. */
+    allOfOrg(orgId: string): Label[] {
+      const rows = selectAllOfOrg.all({ orgId: Number(orgId) })
+      const ids = repositoryIdsOf(rows.map((row) => row.id))
+      return rows.map((row) => toLabel(row, ids.get(row.id) ?? []))
+    },
+
     async create(input: NewLabel, now: number): Promise<LabelWriteResult> {
-      const orgId = Number(input.orgId)
-      return db.transaction(
-        (tx) => {
-          const taken = tx
-            .select({ id: labels.id })
-            .from(labels)
-            .where(and(eq(labels.orgId, orgId), sql`${labels.name} = ${input.name} COLLATE NOCASE`))
-            .get()
-          if (taken) return { ok: false, reason: 'conflict' } as const
-          const row = tx
-            .insert(labels)
-            .values({
-              id: input.id === undefined ? undefined : toRowId(input.id),
-              orgId,
-              name: input.name,
-              ...settingsToColumns(input.settings ?? {}),
-              createdAt: input.createdAt ?? now,
-              updatedAt: input.createdAt ?? now,
-            })
-            .returning()
-            .get()
-          return { ok: true, label: toLabel(row, []) } as const
-        },
-        { behavior: 'immediate' },
-      )
+      return insert(input, now)
     },
 
     async findById(orgId: string, labelId: string): Promise<Label | undefined> {
@@ -212,18 +250,7 @@ export function createLabelRepository(db: Db) {
 
     /** Associates a repo of the same org with the label; associating twice is a no-op. */
     async associate(orgId: string, labelId: string, repoId: string, now: number): Promise<AssociationResult> {
-      return db.transaction(
-        (tx) => {
-          const pair = findPair(tx, orgId, labelId, repoId)
-          if (typeof pair === 'string') return pair
-          tx.insert(repoLabels)
-            .values({ ...pair, createdAt: now })
-            .onConflictDoNothing()
-            .run()
-          return 'ok'
-        },
-        { behavior: 'immediate' },
-      )
+      return associate(orgId, labelId, repoId, now)
     },
 
     /** Removes the association; removing one that does not exist is a no-op. */

@@ -1,6 +1,6 @@
 import { asc, count, eq } from 'drizzle-orm'
 import type { Db } from '../client.js'
-import { toRowId } from '../ids.js'
+import { checkedRowId, toRowId } from '../ids.js'
 import type { ListCursorCache } from '../list-cursor-cache.js'
 import type { Org } from '../models.js'
 import { type OrgRow, orgs } from '../schema.js'
@@ -10,7 +10,9 @@ export interface NewOrg {
   name: string | null
   image?: string | null
   plan?: string
+  /** Fixtures may pin the id and the creation time. */
   id?: string
+  createdAt?: number
 }
 
 export function toOrg(row: OrgRow): Org {
@@ -25,23 +27,37 @@ export function toOrg(row: OrgRow): Org {
 }
 
 export function createOrgRepository(db: Db, cursors?: ListCursorCache) {
+  /** Inserts an org; `undefined` when the slug (or the given id) is taken. Synchronous: usable inside a transaction. */
+  function insert(input: NewOrg, now: number): Org | undefined {
+    const row = db
+      .insert(orgs)
+      .values({
+        id: input.id === undefined ? undefined : toRowId(input.id),
+        slug: input.slug,
+        name: input.name,
+        image: input.image ?? null,
+        plan: input.plan ?? 'enterprise',
+        createdAt: input.createdAt ?? now,
+      })
+      .onConflictDoNothing()
+      .returning()
+      .get()
+    if (row) checkedRowId(row.id, 'orgs')
+    return row ? toOrg(row) : undefined
+  }
+
+  /** Every org, by id. Synchronous: usable inside a transaction. */
+  function all(): Org[] {
+    return db.select().from(orgs).orderBy(asc(orgs.id)).all().map(toOrg)
+  }
+
   return {
+    insert,
+    all,
+
     /** Inserts an org; `undefined` when the slug (or the given id) is taken. */
     async create(input: NewOrg, now: number): Promise<Org | undefined> {
-      const row = db
-        .insert(orgs)
-        .values({
-          id: input.id === undefined ? undefined : toRowId(input.id),
-          slug: input.slug,
-          name: input.name,
-          image: input.image ?? null,
-          plan: input.plan ?? 'enterprise',
-          createdAt: now,
-        })
-        .onConflictDoNothing()
-        .returning()
-        .get()
-      return row ? toOrg(row) : undefined
+      return db.transaction(() => insert(input, now), { behavior: 'immediate' })
     },
 
     async findBySlug(slug: string): Promise<Org | undefined> {
@@ -57,7 +73,7 @@ export function createOrgRepository(db: Db, cursors?: ListCursorCache) {
     },
 
     async list(): Promise<Org[]> {
-      return db.select().from(orgs).orderBy(asc(orgs.id)).all().map(toOrg)
+      return all()
     },
 
     async count(): Promise<number> {

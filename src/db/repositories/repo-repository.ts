@@ -2,28 +2,14 @@ import type { Statement } from 'better-sqlite3'
 import { and, asc, eq } from 'drizzle-orm'
 import type { Db } from '../client.js'
 import { createGroupCommit } from '../group-commit.js'
-import { toRowId } from '../ids.js'
+import { checkedRowId, toRowId } from '../ids.js'
 import { type Cursor, createListCursorCache, type ListCursorCache } from '../list-cursor-cache.js'
-import type { IntegrationMeta, Page, Repo, RepoSortKey } from '../models.js'
+import type { IntegrationMeta, Page, Repo, RepoSortKey, RepoState } from '../models.js'
 import { type RepoRow, repos } from '../schema.js'
 
-export interface NewRepo {
-  orgId: string
-  workspace: string
-  slug: string
-  name: string
-  description: string | null
-  homepage: string | null
-  visibility: 'public' | 'private'
-  archived: boolean
-  defaultBranch: string | null
-  /** Fixtures may pin ids and import fields the API cannot set. */
-  id?: string
-  headFullScanId?: string | null
-  integrationMeta?: IntegrationMeta | null
-  createdAt?: number
-  updatedAt?: number
-}
+/** A repo to insert: what the API sets, plus what only fixtures may (the id, times, scan and integration). */
+export type NewRepo = Omit<RepoState, 'headFullScanId' | 'integrationMeta'> &
+  Partial<Pick<RepoState, 'headFullScanId' | 'integrationMeta'>> & { orgId: string }
 
 export type RepoPatch = Partial<
   Pick<Repo, 'name' | 'description' | 'homepage' | 'visibility' | 'archived' | 'defaultBranch' | 'workspace'>
@@ -141,6 +127,7 @@ export function createRepoRepository(db: Db, cursors: ListCursorCache = createLi
       updatedAt: input.updatedAt ?? input.createdAt ?? now,
     })
     if (!row) throw new Error(`insert of repo ${input.slug} returned nothing`)
+    checkedRowId(row.id, 'repos')
     cursors.invalidateOrg(orgId)
     return { created: true, repo: toRepo(row) }
   }
@@ -156,7 +143,17 @@ export function createRepoRepository(db: Db, cursors: ListCursorCache = createLi
     return statement
   }
 
+  const selectAllOfOrg = sqlite.prepare<{ orgId: number }, RawRepoRow>(
+    `SELECT ${repoColumns} FROM repos WHERE org_id = @orgId ORDER BY id`,
+  )
+
   return {
+    /** `create`, synchronous: usable inside a transaction (a whole-state import). */
+    insert: (input: NewRepo, now: number): CreateRepoResult => insertUnlessTaken(input, Number(input.orgId), now),
+
+    /** The org's repos, by id. Synchronous: usable inside a transaction. */
+    allOfOrg: (orgId: string): Repo[] => selectAllOfOrg.all({ orgId: Number(orgId) }).map(toRepo),
+
     /**
      * Inserts the repo, or returns the one that already holds its (org, workspace, slug). The lookup
      * comes first, under the write lock (group-commit.ts): a refused duplicate writes nothing, not

@@ -1,9 +1,13 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import type { Db } from '../client.js'
-import { toRowId } from '../ids.js'
+import { IdsExhaustedError, toRowId } from '../ids.js'
 import type { ListCursorCache } from '../list-cursor-cache.js'
-import type { IssueRules, OrgState, ResetScope, StateSnapshot } from '../models.js'
-import { labels, orgs, repoLabels, repos, tokens } from '../schema.js'
+import type { LabelState, OrgState, ResetScope, StateSnapshot, TokenState } from '../models.js'
+import { labels, orgs, repos, tokens } from '../schema.js'
+import type { LabelRepository } from './label-repository.js'
+import type { OrgRepository } from './org-repository.js'
+import type { RepoRepository } from './repo-repository.js'
+import type { TokenRepository } from './token-repository.js'
 
 export type ImportResult = { ok: true; counts: Record<string, number> } | { ok: false; conflict: string }
 
@@ -15,92 +19,55 @@ function isConstraintViolation(error: unknown): boolean {
   )
 }
 
+/** Runs one insert of an import; a refusal (undefined, a constraint, no ids left) is a conflict named by `what`. */
+function attempt<T>(insert: () => T | undefined, what: string): T {
+  let result: T | undefined
+  try {
+    result = insert()
+  } catch (error) {
+    if (error instanceof IdsExhaustedError) throw new ImportConflict(`${what}: ${error.message}`)
+    if (isConstraintViolation(error)) result = undefined
+    else throw error
+  }
+  if (result === undefined) throw new ImportConflict(`${what} (or its id) already exists`)
+  return result
+}
+
+/** The repositories whose own inserts and readers the whole-state operations run, in one transaction. */
+export interface StateParts {
+  orgs: OrgRepository
+  tokens: TokenRepository
+  repos: RepoRepository
+  labels: LabelRepository
+}
+
 /**
  * Whole-state operations for the control plane: import (seed or replace), export and reset. Each
- * runs in one transaction: a fixture is applied whole or not at all.
+ * runs in one transaction, through the repositories' own inserts and mappers: a fixture is applied
+ * whole or not at all, by the same code as the API's creates.
  */
-export function createStateRepository(db: Db, cursors?: ListCursorCache) {
-  function insertOrg(tx: Parameters<Parameters<Db['transaction']>[0]>[0], org: OrgState, now: number) {
+export function createStateRepository(db: Db, parts: StateParts, cursors?: ListCursorCache) {
+  function insertOrg(state: OrgState, now: number) {
     const counts = { tokens: 0, repos: 0, labels: 0, associations: 0 }
-    const orgRow = tx
-      .insert(orgs)
-      .values({
-        id: org.id === undefined ? undefined : toRowId(org.id),
-        slug: org.slug,
-        name: org.name,
-        image: org.image,
-        plan: org.plan,
-        createdAt: org.createdAt ?? now,
-      })
-      .onConflictDoNothing()
-      .returning({ id: orgs.id })
-      .get()
-    if (!orgRow) throw new ImportConflict(`organization "${org.slug}" (or its id) already exists`)
-    for (const token of org.tokens) {
-      const row = tx
-        .insert(tokens)
-        .values({
-          id: token.id === undefined ? undefined : toRowId(token.id),
-          orgId: orgRow.id,
-          name: token.name,
-          tokenHash: token.tokenHash,
-          tokenPrefix: token.tokenPrefix,
-          scopes: token.scopes.join(' '),
-          maxQuota: token.maxQuota,
-          createdAt: token.createdAt ?? now,
-          revokedAt: token.revokedAt,
-        })
-        .onConflictDoNothing()
-        .returning({ id: tokens.id })
-        .get()
-      if (!row) throw new ImportConflict(`a token of "${org.slug}" (its value or id) already exists`)
+    const org = attempt(() => parts.orgs.insert(state, now), `organization "${state.slug}"`)
+    for (const token of state.tokens) {
+      attempt(() => parts.tokens.insert({ ...token, orgId: org.id }, now), `a token of "${org.slug}" (its value)`)
       counts.tokens++
     }
-    const repoIds = new Map<string, number>()
-    for (const repo of org.repos) {
-      const row = tx
-        .insert(repos)
-        .values({
-          id: repo.id === undefined ? undefined : toRowId(repo.id),
-          orgId: orgRow.id,
-          workspace: repo.workspace,
-          slug: repo.slug,
-          name: repo.name,
-          description: repo.description,
-          homepage: repo.homepage,
-          visibility: repo.visibility,
-          archived: repo.archived,
-          defaultBranch: repo.defaultBranch,
-          headFullScanId: repo.headFullScanId,
-          integrationMeta: repo.integrationMeta === null ? null : JSON.stringify(repo.integrationMeta),
-          createdAt: repo.createdAt ?? now,
-          updatedAt: repo.updatedAt ?? repo.createdAt ?? now,
-        })
-        .onConflictDoNothing()
-        .returning({ id: repos.id })
-        .get()
-      if (!row) throw new ImportConflict(`repo "${repo.slug}" of "${org.slug}" (or its id) already exists`)
-      repoIds.set(`${repo.workspace}\u0000${repo.slug}`, row.id)
+    const repoIds = new Map<string, string>()
+    for (const repo of state.repos) {
+      const created = attempt(() => {
+        const result = parts.repos.insert({ ...repo, orgId: org.id }, now)
+        return result.created ? result.repo : undefined
+      }, `repo "${repo.slug}" of "${org.slug}"`)
+      repoIds.set(`${repo.workspace}\u0000${repo.slug}`, created.id)
       counts.repos++
     }
-    for (const label of org.labels) {
-      const row = tx
-        .insert(labels)
-        .values({
-          id: label.id === undefined ? undefined : toRowId(label.id),
-          orgId: orgRow.id,
-          name: label.name,
-          issueRules: label.settings.issueRules === null ? null : JSON.stringify(label.settings.issueRules),
-          issueRulesPolicyDefault: label.settings.issueRulesPolicyDefault,
-          licensePolicy: label.settings.licensePolicy === null ? null : JSON.stringify(label.settings.licensePolicy),
-          recentlyPublishedThresholdMs: label.settings.recentlyPublishedThresholdMs,
-          createdAt: label.createdAt ?? now,
-          updatedAt: label.updatedAt ?? label.createdAt ?? now,
-        })
-        .onConflictDoNothing()
-        .returning({ id: labels.id })
-        .get()
-      if (!row) throw new ImportConflict(`label "${label.name}" of "${org.slug}" (or its id) already exists`)
+    for (const label of state.labels) {
+      const created = attempt(() => {
+        const result = parts.labels.insert({ ...label, orgId: org.id }, now)
+        return result.ok ? result.label : undefined
+      }, `label "${label.name}" of "${org.slug}"`)
       counts.labels++
       for (const target of label.repositories) {
         const repoId = repoIds.get(`${target.workspace}\u0000${target.slug}`)
@@ -109,7 +76,7 @@ export function createStateRepository(db: Db, cursors?: ListCursorCache) {
             `label "${label.name}" names repo "${target.slug}", which "${org.slug}" does not have`,
           )
         }
-        tx.insert(repoLabels).values({ labelId: row.id, repoId, createdAt: now }).onConflictDoNothing().run()
+        parts.labels.associateSync(org.id, created.id, repoId, now)
         counts.associations++
       }
     }
@@ -137,7 +104,7 @@ export function createStateRepository(db: Db, cursors?: ListCursorCache) {
             }
             const counts = { orgs: 0, tokens: 0, repos: 0, labels: 0, associations: 0 }
             for (const org of state.orgs) {
-              const added = insertOrg(tx, org, now)
+              const added = insertOrg(org, now)
               counts.orgs++
               counts.tokens += added.tokens
               counts.repos += added.repos
@@ -150,93 +117,43 @@ export function createStateRepository(db: Db, cursors?: ListCursorCache) {
         )
       } catch (error) {
         if (error instanceof ImportConflict) return { ok: false, conflict: error.message }
-        if (isConstraintViolation(error)) return { ok: false, conflict: String((error as Error).message) }
         throw error
       }
     },
 
     /** Everything, ordered by id, in the shape `importState` takes back. */
     async exportState(): Promise<StateSnapshot> {
-      return db.transaction((tx) => {
-        const orgRows = tx.select().from(orgs).orderBy(asc(orgs.id)).all()
-        return {
-          orgs: orgRows.map((org): OrgState => {
-            const repoRows = tx.select().from(repos).where(eq(repos.orgId, org.id)).orderBy(asc(repos.id)).all()
-            const repoKey = new Map(repoRows.map((r) => [r.id, { workspace: r.workspace, slug: r.slug }]))
-            const labelRows = tx.select().from(labels).where(eq(labels.orgId, org.id)).orderBy(asc(labels.id)).all()
-            const links = labelRows.length
-              ? tx
-                  .select()
-                  .from(repoLabels)
-                  .where(
-                    inArray(
-                      repoLabels.labelId,
-                      labelRows.map((l) => l.id),
-                    ),
-                  )
-                  .orderBy(asc(repoLabels.labelId), asc(repoLabels.repoId))
-                  .all()
-              : []
-            return {
-              id: String(org.id),
-              slug: org.slug,
-              name: org.name,
-              image: org.image,
-              plan: org.plan,
-              createdAt: org.createdAt,
-              tokens: tx
-                .select()
-                .from(tokens)
-                .where(eq(tokens.orgId, org.id))
-                .orderBy(asc(tokens.id))
-                .all()
-                .map((t) => ({
-                  id: String(t.id),
-                  name: t.name,
-                  tokenHash: t.tokenHash,
-                  tokenPrefix: t.tokenPrefix,
-                  scopes: t.scopes.split(' ').filter(Boolean),
-                  maxQuota: t.maxQuota,
-                  createdAt: t.createdAt,
-                  revokedAt: t.revokedAt,
-                })),
-              repos: repoRows.map((r) => ({
-                id: String(r.id),
-                workspace: r.workspace,
-                slug: r.slug,
-                name: r.name,
-                description: r.description,
-                homepage: r.homepage,
-                visibility: r.visibility,
-                archived: r.archived,
-                defaultBranch: r.defaultBranch,
-                headFullScanId: r.headFullScanId,
-                integrationMeta: r.integrationMeta === null ? null : JSON.parse(r.integrationMeta),
-                createdAt: r.createdAt,
-                updatedAt: r.updatedAt,
-              })),
-              labels: labelRows.map((l) => ({
-                id: String(l.id),
-                name: l.name,
-                settings: {
-                  issueRules: l.issueRules === null ? null : (JSON.parse(l.issueRules) as IssueRules),
-                  issueRulesPolicyDefault: l.issueRulesPolicyDefault,
-                  licensePolicy: l.licensePolicy === null ? null : JSON.parse(l.licensePolicy),
-                  recentlyPublishedThresholdMs: l.recentlyPublishedThresholdMs,
-                },
-                repositories: links
-                  .filter((link) => link.labelId === l.id)
-                  .flatMap((link) => {
-                    const key = repoKey.get(link.repoId)
-                    return key ? [key] : []
-                  }),
-                createdAt: l.createdAt,
-                updatedAt: l.updatedAt,
-              })),
-            }
-          }),
-        }
-      })
+      return db.transaction(() => ({
+        orgs: parts.orgs.all().map((org): OrgState => {
+          const repos = parts.repos.allOfOrg(org.id)
+          const repoById = new Map(repos.map((repo) => [repo.id, repo]))
+          return {
+            ...org,
+            tokens: parts.tokens.allOfOrg(org.id).map(
+              (t): TokenState => ({
+                id: t.id,
+                name: t.name,
+                tokenHash: t.tokenHash,
+                tokenPrefix: t.tokenPrefix,
+                scopes: t.scopes,
+                maxQuota: t.maxQuota,
+                createdAt: t.createdAt,
+                revokedAt: t.revokedAt,
+              }),
+            ),
+            repos,
+            labels: parts.labels.allOfOrg(org.id).map(
+              (label): LabelState => ({
+                ...label,
+                repositories: label.repositoryIds.flatMap((id) => {
+                  const repo = repoById.get(id)
+                  return repo ? [{ workspace: repo.workspace, slug: repo.slug }] : []
+                }),
+              }),
+            ),
+          }
+        }),
+      }))
     },
 
     /**

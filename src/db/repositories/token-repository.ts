@@ -1,6 +1,6 @@
 import { and, asc, eq, isNull, sql } from 'drizzle-orm'
 import type { Db } from '../client.js'
-import { toRowId } from '../ids.js'
+import { checkedRowId, toRowId } from '../ids.js'
 import type { Token } from '../models.js'
 import { orgs, tokens } from '../schema.js'
 
@@ -11,7 +11,14 @@ export interface NewToken {
   tokenPrefix: string
   scopes: string[]
   maxQuota: number
+  /** Fixtures may pin the id and times, and import a revoked token. */
+  id?: string
+  createdAt?: number
+  revokedAt?: number | null
 }
+
+/** A token as a whole-state export writes it: its digest, never its value. */
+export type StoredToken = Token & { tokenHash: string }
 
 /** The state of a token's quota in its current window. */
 export interface QuotaState {
@@ -80,28 +87,55 @@ export function createTokenRepository(db: Db) {
     return { granted, used: used + granted, max: row.max, windowStartedAt }
   })
 
+  /**
+   * Inserts a token; `undefined` when its hash (or the given id) is already stored, or the org
+   * does not exist. Synchronous: usable inside a transaction.
+   */
+  function insert(input: NewToken, now: number): Token | undefined {
+    const orgId = toRowId(input.orgId)
+    if (orgId === undefined) return undefined
+    const inserted = db
+      .insert(tokens)
+      .values({
+        id: input.id === undefined ? undefined : toRowId(input.id),
+        orgId,
+        name: input.name,
+        tokenHash: input.tokenHash,
+        tokenPrefix: input.tokenPrefix,
+        scopes: input.scopes.join(' '),
+        maxQuota: input.maxQuota,
+        createdAt: input.createdAt ?? now,
+        revokedAt: input.revokedAt ?? null,
+      })
+      .onConflictDoNothing()
+      .returning({ id: tokens.id })
+      .get()
+    if (!inserted) return undefined
+    const row = selectTokens()
+      .where(eq(tokens.id, checkedRowId(inserted.id, 'tokens')))
+      .get()
+    return row ? toToken(row) : undefined
+  }
+
+  /** The org's tokens with their digests, by id. Synchronous: usable inside a transaction. */
+  function allOfOrg(orgId: string): StoredToken[] {
+    return db
+      .select({ ...tokenColumns, tokenHash: tokens.tokenHash })
+      .from(tokens)
+      .innerJoin(orgs, eq(orgs.id, tokens.orgId))
+      .where(eq(tokens.orgId, Number(orgId)))
+      .orderBy(asc(tokens.id))
+      .all()
+      .map((row) => ({ ...toToken(row), tokenHash: row.tokenHash }))
+  }
+
   return {
+    insert,
+    allOfOrg,
+
     /** Inserts a token; `undefined` when its hash is already stored (the same token twice). */
     async create(input: NewToken, now: number): Promise<Token | undefined> {
-      const orgId = toRowId(input.orgId)
-      if (orgId === undefined) return undefined
-      const inserted = db
-        .insert(tokens)
-        .values({
-          orgId,
-          name: input.name,
-          tokenHash: input.tokenHash,
-          tokenPrefix: input.tokenPrefix,
-          scopes: input.scopes.join(' '),
-          maxQuota: input.maxQuota,
-          createdAt: now,
-        })
-        .onConflictDoNothing()
-        .returning({ id: tokens.id })
-        .get()
-      if (!inserted) return undefined
-      const row = selectTokens().where(eq(tokens.id, inserted.id)).get()
-      return row ? toToken(row) : undefined
+      return db.transaction(() => insert(input, now), { behavior: 'immediate' })
     },
 
     async findActiveByHash(tokenHash: string): Promise<Token | undefined> {
