@@ -28,6 +28,11 @@ import { changedTables, socketErrorProblem, stateSnapshot } from './support.js'
  *   last_used_at) is left out: a request refused after the quota step spends quota, as on Socket
  *   (docs/auth-and-scopes.md).
  *
+ * Besides, every operation that takes a body or an integer query parameter is sent valid requests
+ * with one poisoned value (issue 10): a non-finite number (`1e309`) anywhere, a lone surrogate in
+ * any string or key, a control character in a name, slug, workspace or description, or a query
+ * integer beyond 2^53 − 1. Each must be refused with a 4xx and change nothing.
+ *
  * Failures are collected per operation and kind, not thrown at the first one, so one run reports
  * every class of problem with a reproducing example. FUZZ_SEED reproduces a run, FUZZ_RUNS sets
  * the requests per operation (default 600: ≥ 10,000 requests in all).
@@ -411,6 +416,74 @@ function bodyValue(op: SpecOperation): fc.Arbitrary<Body> {
   )
 }
 
+/** Stands for a number literal JSON.stringify cannot write (it writes null for Infinity); `render` puts the literal back. */
+const NON_FINITE = (literal: string) => `\u0001literal:${literal}\u0001`
+const nonFinite = fc.constantFrom('1e309', '-1e309', '1e999', '-123e4567').map(NON_FINITE)
+const loneSurrogate = fc.constantFrom('s\ud800', 's\ud801', '\udc00', 'a\udfffb', '\ud83d')
+/** Control characters no name, slug or workspace — nor a description, tab and line breaks aside — may hold. */
+const controlText = fc.constantFrom('\u0000', 'x\u0000a', 'a\u0007', '\u001b[31m', 'x\u007f', 'a\u0008b', 'a\u000bb')
+/** …and those a description may hold, but no name, slug or workspace. */
+const lineBreaks = fc.constantFrom('x\r\nSet-Cookie: a=b', 'a\tb', 'a\nb')
+const ONE_LINE_FIELDS = new Set(['name', 'slug', 'workspace', 'homepage', 'default_branch'])
+
+/**
+ * A request an operation would take, but for one value no field may hold (issue 10): a non-finite
+ * number anywhere, a lone surrogate in any string or key, a control character in a name, slug,
+ * workspace or description. It must be refused (4xx) and change nothing. Query parameters: an
+ * integer that is not finite or beyond 2^53 − 1.
+ */
+function poisonedDraft(op: SpecOperation): fc.Arbitrary<Draft> {
+  const properties = (op.body?.schema.properties ?? {}) as Record<string, JsonSchema>
+  const strings = Object.keys(properties).filter((name) => schemaType(properties[name] as JsonSchema) === 'string')
+  const textPoison = (name: string) =>
+    ONE_LINE_FIELDS.has(name) ? fc.oneof(loneSurrogate, controlText, lineBreaks) : fc.oneof(loneSurrogate, controlText)
+  const target = fc.oneof(
+    // any property, or one the schema does not know: a non-finite number
+    fc.tuple(fc.constantFrom(...Object.keys(properties), 'extra'), nonFinite),
+    // a string property: bad text
+    ...(strings.length > 0
+      ? [fc.constantFrom(...strings).chain((name) => fc.tuple(fc.constant(name), textPoison(name)))]
+      : []),
+    // deep in a free-form value, or as a key
+    fc.tuple(
+      fc.constant(Object.keys(properties).includes('licensePolicy') ? 'licensePolicy' : 'extra'),
+      fc.oneof(
+        fc
+          .oneof(nonFinite, loneSurrogate)
+          .chain((bad) => fc.constantFrom<unknown>({ allow: [bad] }, { nested: { deeper: bad } })),
+        loneSurrogate.map((bad) => ({ [bad]: 1 })),
+      ),
+    ),
+  )
+  const integerQuery = op.parameters.filter((p) => p.in === 'query' && schemaType(p.schema) === 'integer')
+  const badQuery = integerQuery.length
+    ? fc.tuple(
+        fc.constantFrom(...integerQuery.map((p) => p.name)),
+        fc.constantFrom('1e309', '-1e309', 'Infinity', '1e300', '9007199254740992', '9007199254740993'),
+      )
+    : fc.constant(undefined)
+  return fc
+    .record({
+      draft: draftFor(op),
+      body: objectValue(op.body?.schema ?? { type: 'object', properties: {} }, 'valid'),
+      target,
+      badQuery,
+      inQuery: integerQuery.length && op.body ? fc.boolean() : fc.constant(integerQuery.length > 0),
+    })
+    .map(({ draft, body, target: [name, bad], badQuery, inQuery }): Draft => {
+      const valid = {
+        ...draft,
+        method: op.method,
+        auth: 0,
+        rawQuery: null,
+        contentType: 'application/json',
+        query: draft.query.filter(([key]) => !integerQuery.some((p) => p.name === key)),
+      }
+      if (inQuery && badQuery) return { ...valid, query: [...valid.query, badQuery], body: { kind: 'none' } }
+      return { ...valid, body: { kind: 'json', value: { ...body, [name]: bad } } }
+    })
+}
+
 const CONTENT_TYPES_ODD = [
   'application/json; charset=utf-8',
   'application/json;charset=UTF-8',
@@ -748,6 +821,8 @@ describe('fuzzing every operation of the spec', () => {
       const entries = Object.entries(value).filter(([, v]) => v !== undefined)
       return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${render(v, w)}`).join(',')}}`
     }
+    const literal = typeof value === 'string' ? /^\u0001literal:(.*)\u0001$/.exec(value)?.[1] : undefined
+    if (literal !== undefined) return literal
     return JSON.stringify(value) ?? 'null'
   }
 
@@ -861,7 +936,7 @@ describe('fuzzing every operation of the spec', () => {
     return 'nothing logged'
   }
 
-  async function fire(draft: Draft, label: string): Promise<void> {
+  async function fire(draft: Draft, label: string): Promise<number> {
     let current = world()
     // Fuzzed deletes wear the state down; keep something to hit.
     if (sinceReseed >= RESEED_EVERY || current.repos.length < 3 || current.labels.length < 2) {
@@ -907,6 +982,7 @@ describe('fuzzing every operation of the spec', () => {
       )
     }
     snapshot = after
+    return status
   }
 
   function report(filter: (kind: string) => boolean): string[] {
@@ -935,6 +1011,32 @@ describe('fuzzing every operation of the spec', () => {
       )
       const found = report((kind) => kind.startsWith(`${operationId}:`))
       expect(found, `FUZZ_SEED=${SEED} — ${operationId}: ${JSON.stringify(statuses.get(operationId))}`).toEqual([])
+    },
+    60_000,
+  )
+
+  const poisonable = operations.filter(
+    (op) => op.body || op.parameters.some((p) => p.in === 'query' && schemaType(p.schema) === 'integer'),
+  )
+
+  it.each(poisonable.map((op) => [op.operationId, op] as const))(
+    '%s: a non-finite number, a lone surrogate or a control character is refused (4xx) and changes nothing',
+    async (operationId, op) => {
+      await reseed()
+      const label = `poisoned ${operationId}`
+      await fc.assert(
+        fc.asyncProperty(poisonedDraft(op), async (draft) => {
+          const status = await fire(draft, label)
+          if (status < 400 || status >= 500) {
+            record(`${label}: answered ${status}`, describeRequest(materialize(draft, world())))
+          }
+        }),
+        { numRuns: Math.ceil(RUNS_PER_OPERATION / 3), seed: seedOf(label), endOnFailure: true },
+      )
+      const found = report((kind) => kind.startsWith(`${label}:`))
+      expect(found, `FUZZ_SEED=${SEED} — ${label}: ${JSON.stringify(statuses.get(label))}`).toEqual([])
+      // The poison was tried, not lost on the way: most answers are the 400 of a refused value.
+      expect(statuses.get(label)?.[400] ?? 0).toBeGreaterThan(Math.ceil(RUNS_PER_OPERATION / 3) / 4)
     },
     60_000,
   )
@@ -993,8 +1095,24 @@ describe('fuzzing every operation of the spec', () => {
     ).toEqual([])
   }, 60_000)
 
+  it('poisons every operation that takes a body or an integer query parameter', () => {
+    expect(poisonable.map((op) => op.operationId).sort()).toEqual([
+      'associateOrgRepoLabel',
+      'createOrgRepo',
+      'createOrgRepoLabel',
+      'disassociateOrgRepoLabel',
+      'getOrgRepoLabelList',
+      'getOrgRepoList',
+      'updateOrgRepo',
+      'updateOrgRepoLabel',
+      'updateOrgRepoLabelSetting',
+    ])
+  })
+
   it('sent at least 10,000 requests in all (with the default FUZZ_RUNS)', () => {
-    expect(sent).toBeGreaterThanOrEqual(operations.length * RUNS_PER_OPERATION + CHAOS_RUNS)
+    expect(sent).toBeGreaterThanOrEqual(
+      operations.length * RUNS_PER_OPERATION + CHAOS_RUNS + poisonable.length * Math.ceil(RUNS_PER_OPERATION / 3),
+    )
     if (process.env.FUZZ_RUNS === undefined) expect(sent).toBeGreaterThanOrEqual(10_000)
   })
 })
