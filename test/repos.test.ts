@@ -1093,7 +1093,18 @@ describe('pagination', () => {
   it('answers an empty last page for a page far past the end', async () => {
     await createSeries(['a'])
     expect(await listRepos('?page=99999999999999')).toEqual({ results: [], nextPage: null })
-    expect(await listRepos('?page=9007199254740993&per_page=100')).toEqual({ results: [], nextPage: null })
+    expect(await listRepos('?page=9007199254740991&per_page=100')).toEqual({ results: [], nextPage: null })
+  })
+
+  it('refuses a page that is not an exact integer (beyond 2^53 - 1, or not finite) with a 400', async () => {
+    for (const page of ['9007199254740992', '9007199254740993', '1e309']) {
+      const response = await ctx.t.app.inject({
+        method: 'GET',
+        url: `/v0/orgs/acme/repos?page=${page}`,
+        headers: ctx.t.auth(),
+      })
+      expect(response.statusCode, page).toBe(400)
+    }
   })
 
   it('pages reflect writes made between requests', async () => {

@@ -119,6 +119,21 @@ export const integrationMeta = z
   })
   .nullable()
 
+/** Every stored repo field but its slug, id and times: what the API sets, and what only fixtures may. */
+export const repoStoredFields = { ...repoFields, headFullScanId, integrationMeta }
+
+/** What a repo created without them gets, through the API or a fixture (`name` defaults to the slug). */
+export const repoDefaults = {
+  description: '',
+  homepage: '',
+  visibility: 'private',
+  archived: false,
+  defaultBranch: 'main',
+  workspace: '',
+  headFullScanId: null,
+  integrationMeta: null,
+} as const satisfies { [K in keyof typeof repoStoredFields]?: z.output<(typeof repoStoredFields)[K]> }
+
 // ── Labels ───────────────────────────────────────────────────────────────────────────────────────
 
 /** Socket: "Label names must be non-empty and less than 1000 characters." */

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { Page, Repo, RepoSortKey } from '../db/models.js'
 import type { RepoPatch, RepoRepository } from '../db/repositories/repo-repository.js'
 import { ConflictError, InvalidInputError, NotFoundError, refuseWhenIdsExhausted } from './errors.js'
-import { deriveSlug, RESERVED_REPO_SLUGS, repoFields, repoSlug } from './field-rules.js'
+import { deriveSlug, RESERVED_REPO_SLUGS, repoDefaults, repoFields, repoSlug } from './field-rules.js'
 import { parseOrThrow } from './validation.js'
 
 const createInput = z.object({ ...repoFields, slug: repoSlug.optional() }).partial()
@@ -68,20 +68,7 @@ export function createRepoService(deps: { repos: RepoRepository; now: () => numb
       const slug = data.slug || deriveSlugFromName(data.name)
       const workspace = data.workspace ?? ''
       const result = await refuseWhenIdsExhausted(
-        repos.create(
-          {
-            orgId,
-            workspace,
-            slug,
-            name: data.name || slug,
-            description: data.description === undefined ? '' : data.description,
-            homepage: data.homepage === undefined ? '' : data.homepage,
-            visibility: data.visibility ?? 'private',
-            archived: data.archived ?? false,
-            defaultBranch: data.defaultBranch === undefined ? 'main' : data.defaultBranch,
-          },
-          now(),
-        ),
+        repos.create({ ...repoDefaults, ...given(data), orgId, slug, name: data.name || slug }, now()),
       )
       if (result.created) return { created: true, repo: result.repo }
       if (options.returnExisting) return { created: false, repo: result.existing }
@@ -138,6 +125,11 @@ export function createRepoService(deps: { repos: RepoRepository; now: () => numb
       if (!(await repos.delete(repo.id))) throw new NotFoundError('Repository not found', { slug: repoSlug })
     },
   }
+}
+
+/** The fields given: a key present with `undefined` counts as absent, as it does in JSON. */
+function given<T extends object>(data: T): Partial<T> {
+  return Object.fromEntries(Object.entries(data).filter(([, value]) => value !== undefined)) as Partial<T>
 }
 
 function deriveSlugFromName(name: string | undefined): string {

@@ -1,13 +1,11 @@
 import { z } from 'zod'
-import type { OrgState, StateSnapshot } from '../db/models.js'
+import type { OrgState, RepoState, StateSnapshot } from '../db/models.js'
 import type { OrgRepository } from '../db/repositories/org-repository.js'
 import type { StateRepository } from '../db/repositories/state-repository.js'
 import { ConflictError, NotFoundError } from './errors.js'
 import {
   alertType,
-  headFullScanId,
   id,
-  integrationMeta,
   issueAction,
   issueRulesPolicyDefault,
   labelName,
@@ -16,12 +14,14 @@ import {
   orgFields,
   orgSlug,
   quotaUnits,
-  repoFields,
+  repoDefaults,
   repoSlug,
+  repoStoredFields,
   scopes,
   thresholdMs,
   tokenName,
   tokenValue,
+  workspace,
 } from './field-rules.js'
 import { hashToken, TOKEN_PREFIX } from './token-service.js'
 import { parseOrThrow } from './validation.js'
@@ -52,18 +52,25 @@ const tokenFixture = z
     message: 'a token needs exactly one of token or token_hash',
   })
 
+/** Fixture keys are the API's: snake_case. */
+const snakeCase = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
+type RepoField = keyof typeof repoStoredFields
+const repoFieldNames = Object.keys(repoStoredFields) as RepoField[]
+
+type Fields = Record<string, unknown>
+/** A repo as exports write it: the fields of `repoStoredFields`, snake_case, around its id, slug and times. */
+type RepoFixtureOutput = { id: string | undefined; slug: string; created_at?: string; updated_at?: string } & Fields
+
+// Built from the repo field rules: a field added there is a fixture field too, with the API's default.
 const repoFixture = z.object({
   id: id.optional(),
   slug: repoSlug,
-  name: repoFields.name.optional(),
-  description: repoFields.description.default(''),
-  homepage: repoFields.homepage.default(''),
-  visibility: repoFields.visibility.default('private'),
-  archived: repoFields.archived.default(false),
-  default_branch: repoFields.defaultBranch.default('main'),
-  workspace: repoFields.workspace.default(''),
-  head_full_scan_id: headFullScanId.default(null),
-  integration_meta: integrationMeta.default(null),
+  ...(Object.fromEntries(
+    repoFieldNames.map((field) => {
+      const rule: z.ZodType = repoStoredFields[field]
+      return [snakeCase(field), field in repoDefaults ? rule.default(repoDefaults[field as never]) : rule.optional()]
+    }),
+  ) as Record<string, z.ZodType>),
   created_at: timestamp.optional(),
   updated_at: timestamp.optional(),
 })
@@ -72,12 +79,7 @@ const labelFixture = z.object({
   id: id.optional(),
   name: labelName,
   repositories: z
-    .array(
-      z.union([
-        repoSlug.transform((slug) => ({ slug, workspace: '' })),
-        z.object({ slug: repoSlug, workspace: repoFields.workspace }),
-      ]),
-    )
+    .array(z.union([repoSlug.transform((slug) => ({ slug, workspace: '' })), z.object({ slug: repoSlug, workspace })]))
     .default([]),
   settings: z
     .object({
@@ -141,21 +143,17 @@ function toSnapshot(fixture: z.output<typeof fixtureSchema>): StateSnapshot {
           ...(t.created_at === undefined ? {} : { createdAt: t.created_at }),
           revokedAt: t.revoked_at,
         })),
-        repos: org.repos.map((r) => ({
-          ...(r.id === undefined ? {} : { id: r.id }),
-          workspace: r.workspace,
-          slug: r.slug,
-          name: r.name ?? r.slug,
-          description: r.description,
-          homepage: r.homepage,
-          visibility: r.visibility,
-          archived: r.archived,
-          defaultBranch: r.default_branch,
-          headFullScanId: r.head_full_scan_id,
-          integrationMeta: r.integration_meta,
-          ...(r.created_at === undefined ? {} : { createdAt: r.created_at }),
-          ...(r.updated_at === undefined ? {} : { updatedAt: r.updated_at }),
-        })),
+        repos: org.repos.map(
+          (r) =>
+            ({
+              ...Object.fromEntries(repoFieldNames.map((field) => [field, (r as Fields)[snakeCase(field)]])),
+              ...(r.id === undefined ? {} : { id: r.id }),
+              slug: r.slug,
+              name: (r as Fields).name ?? r.slug,
+              ...(r.created_at === undefined ? {} : { createdAt: r.created_at }),
+              ...(r.updated_at === undefined ? {} : { updatedAt: r.updated_at }),
+            }) as RepoState,
+        ),
         labels: org.labels.map((l) => ({
           ...(l.id === undefined ? {} : { id: l.id }),
           name: l.name,
@@ -191,21 +189,15 @@ function toFixture(snapshot: StateSnapshot) {
         created_at: t.createdAt === undefined ? undefined : iso(t.createdAt),
         revoked_at: t.revokedAt === null ? null : iso(t.revokedAt),
       })),
-      repos: org.repos.map((r) => ({
-        id: r.id,
-        slug: r.slug,
-        name: r.name,
-        description: r.description,
-        homepage: r.homepage,
-        visibility: r.visibility,
-        archived: r.archived,
-        default_branch: r.defaultBranch,
-        workspace: r.workspace,
-        head_full_scan_id: r.headFullScanId,
-        integration_meta: r.integrationMeta,
-        created_at: r.createdAt === undefined ? undefined : iso(r.createdAt),
-        updated_at: r.updatedAt === undefined ? undefined : iso(r.updatedAt),
-      })),
+      repos: org.repos.map(
+        (r): RepoFixtureOutput => ({
+          id: r.id,
+          slug: r.slug,
+          ...Object.fromEntries(repoFieldNames.map((field) => [snakeCase(field), r[field]])),
+          created_at: r.createdAt === undefined ? undefined : iso(r.createdAt),
+          updated_at: r.updatedAt === undefined ? undefined : iso(r.updatedAt),
+        }),
+      ),
       labels: org.labels.map((l) => ({
         id: l.id,
         name: l.name,

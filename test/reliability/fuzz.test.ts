@@ -417,7 +417,7 @@ function bodyValue(op: SpecOperation): fc.Arbitrary<Body> {
 }
 
 /** Stands for a number literal JSON.stringify cannot write (it writes null for Infinity); `render` puts the literal back. */
-const NON_FINITE = (literal: string) => `\u0001literal:${literal}\u0001`
+const NON_FINITE = (literal: string) => `\ue000literal:${literal}\ue000`
 const nonFinite = fc.constantFrom('1e309', '-1e309', '1e999', '-123e4567').map(NON_FINITE)
 const loneSurrogate = fc.constantFrom('s\ud800', 's\ud801', '\udc00', 'a\udfffb', '\ud83d')
 /** Control characters no name, slug or workspace — nor a description, tab and line breaks aside — may hold. */
@@ -821,7 +821,7 @@ describe('fuzzing every operation of the spec', () => {
       const entries = Object.entries(value).filter(([, v]) => v !== undefined)
       return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${render(v, w)}`).join(',')}}`
     }
-    const literal = typeof value === 'string' ? /^\u0001literal:(.*)\u0001$/.exec(value)?.[1] : undefined
+    const literal = typeof value === 'string' ? /^\ue000literal:(.*)\ue000$/.exec(value)?.[1] : undefined
     if (literal !== undefined) return literal
     return JSON.stringify(value) ?? 'null'
   }

@@ -55,7 +55,10 @@ const apiOperation = fc.oneof(
   fc.record({
     kind: fc.constant('updateRepo' as const),
     pick,
-    body: fc.record({ name: text, description: fc.option(text), workspace, archived: fc.boolean() }, { requiredKeys: [] }),
+    body: fc.record(
+      { name: text, description: fc.option(text), workspace, archived: fc.boolean() },
+      { requiredKeys: [] },
+    ),
   }),
   fc.record({ kind: fc.constant('deleteRepo' as const), pick }),
   fc.record({ kind: fc.constant('createLabel' as const), org, name: fc.oneof(text, slug) }),
@@ -83,24 +86,19 @@ const cliOperation = fc.oneof(
     kind: fc.constant('cli' as const),
     args: fc.oneof(
       // `--option=value` and `--` so that a value starting with "-" is not read as an option.
-      fc.tuple(slug, text, fc.constantFrom('enterprise', 'free', 'team')).map(([s, name, plan]) => [
-        'orgs',
-        'create',
-        `--name=${name}`,
-        `--plan=${plan}`,
-        '--',
-        s,
-      ]),
-      fc.tuple(org, text, fc.constantFrom('repo', 'repo-label', 'repo:list,repo-label:create'), fc.nat(1e6)).map(
-        ([o, name, scopes, quota]) => [
+      fc
+        .tuple(slug, text, fc.constantFrom('enterprise', 'free', 'team'))
+        .map(([s, name, plan]) => ['orgs', 'create', `--name=${name}`, `--plan=${plan}`, '--', s]),
+      fc
+        .tuple(org, text, fc.constantFrom('repo', 'repo-label', 'repo:list,repo-label:create'), fc.nat(1e6))
+        .map(([o, name, scopes, quota]) => [
           'tokens',
           'create',
           `--org=${o}`,
           `--name=${name}`,
           `--scopes=${scopes}`,
           `--max-quota=${quota}`,
-        ],
-      ),
+        ]),
       fc.nat(8).map((id) => ['tokens', 'revoke', `${id + 1}`]),
       fc.constantFrom(['orgs', 'delete', 'other'], ['orgs', 'delete', 'Other'], ['reset', '--org', 'labels']),
     ),
@@ -150,7 +148,7 @@ async function run(
   if (op.kind === 'updateRepo' || op.kind === 'deleteRepo') {
     const repo = nth(repos, op.pick)
     if (!repo) return
-    const url = `/v0/orgs/${repo.org}/repos/${encodeURIComponent(repo.slug)}?workspace=${encodeURIComponent(repo.workspace)}`
+    const url = `/v0/orgs/${repo.org}/repos/${encodeURIComponent(repo.slug)}?workspace=${encodeURIComponent(String((repo as Record<string, unknown>).workspace))}`
     await inject(op.kind === 'updateRepo' ? 'POST' : 'DELETE', url, repo.org, op.body)
     return
   }
@@ -165,7 +163,8 @@ async function run(
       repos.filter((r) => r.org === label.org),
       op.other,
     )
-    if (repo) await inject('POST', `${base}/${op.undo ? 'disassociate' : 'associate'}`, label.org, { repository_id: repo.id })
+    if (repo)
+      await inject('POST', `${base}/${op.undo ? 'disassociate' : 'associate'}`, label.org, { repository_id: repo.id })
   }
 }
 
