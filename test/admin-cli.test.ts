@@ -6,8 +6,12 @@ import { buildApp } from '../src/app.js'
 import { testConfig } from '../src/config.js'
 import { runTs } from './helpers/process.js'
 
-/** The admin CLI on a database file, as an operator runs it; the server then honours what it created. */
-describe('admin CLI', () => {
+/**
+ * The admin CLI on a database file, as an operator runs it; the server then honours what it created.
+ * Each command is a fresh Node process compiling TypeScript (seconds each on a loaded 2-core machine),
+ * and a test runs up to nine of them: hence the longer timeout.
+ */
+describe('admin CLI', { timeout: 120_000 }, () => {
   let dir: string
   let env: Record<string, string>
   const cli = (...args: string[]) => runTs('src/cli/main.ts', args, env)
