@@ -7,24 +7,29 @@ import { z } from 'zod'
  * their clients' retry paths. Rules live in memory and vanish with the process.
  */
 
-export const faultRuleInput = z
-  .object({
-    /** Only this operationId; any when absent. */
-    operationId: z.string().min(1).optional(),
-    /** Only requests for this org slug; any when absent. */
-    org: z.string().min(1).optional(),
-    /** Added latency before the request is handled, in ms. */
-    delayMs: z.number().int().min(0).max(60_000).default(0),
-    /** Answer with this status (Socket's error body) instead of handling the request. */
-    status: z.number().int().min(400).max(599).optional(),
-    message: z.string().max(500).optional(),
-    /** Applies this many times, then disappears; forever when absent. */
-    times: z.number().int().min(1).optional(),
-  })
-  .strict()
-  .refine((rule) => rule.delayMs > 0 || rule.status !== undefined, { message: 'a fault needs delayMs or status' })
+/** A fault rule as the admin API accepts it; `operationIds` are the spec's, any other is refused. */
+export const faultRuleInput = (operationIds: readonly string[]) =>
+  z
+    .object({
+      /** Only this operationId; any when absent. */
+      operationId: z
+        .string()
+        .refine((id) => operationIds.includes(id), { error: (i) => `unknown operationId "${String(i.input)}"` })
+        .optional(),
+      /** Only requests for this org slug; any when absent. */
+      org: z.string().min(1).optional(),
+      /** Added latency before the request is handled, in ms. */
+      delayMs: z.number().int().min(0).max(60_000).default(0),
+      /** Answer with this status (Socket's error body) instead of handling the request. */
+      status: z.number().int().min(400).max(599).optional(),
+      message: z.string().max(500).optional(),
+      /** Applies this many times, then disappears; forever when absent. */
+      times: z.number().int().min(1).optional(),
+    })
+    .strict()
+    .refine((rule) => rule.delayMs > 0 || rule.status !== undefined, { message: 'a fault needs delayMs or status' })
 
-export type FaultRuleInput = z.input<typeof faultRuleInput>
+export type FaultRuleInput = z.input<ReturnType<typeof faultRuleInput>>
 
 export interface FaultRule {
   id: string
@@ -40,7 +45,7 @@ export interface FaultRule {
 export function createFaultRegistry() {
   let rules: FaultRule[] = []
   return {
-    add(input: z.output<typeof faultRuleInput>): FaultRule {
+    add(input: z.output<ReturnType<typeof faultRuleInput>>): FaultRule {
       const rule: FaultRule = { id: randomUUID(), delayMs: input.delayMs }
       if (input.operationId !== undefined) rule.operationId = input.operationId
       if (input.org !== undefined) rule.org = input.org

@@ -1,11 +1,13 @@
-import { timingSafeEqual } from 'node:crypto'
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
+import { z } from 'zod'
 import { bootstrap } from '../../services/bootstrap-service.js'
 import { NotFoundError, UnauthorizedError } from '../../services/errors.js'
 import { parseOrThrow } from '../../services/validation.js'
 import { type FaultRegistry, faultRuleInput } from '../faults.js'
+import { operationHandlers } from '../handlers/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -16,11 +18,31 @@ declare module 'fastify' {
 
 export const ADMIN_PREFIX = '/_admin'
 
-function sameSecret(presented: string, expected: string): boolean {
-  const a = Buffer.from(presented)
-  const b = Buffer.from(expected)
-  return a.length === b.length && timingSafeEqual(a, b)
+/**
+ * Compares a presented secret with the configured one in time that depends on neither: both are
+ * reduced to HMAC-SHA-256 digests under a key drawn at start (fixed length, unpredictable), and
+ * the digests compared with `timingSafeEqual`. Nothing returns early on a length mismatch.
+ */
+export function secretMatcher(expected: string): (presented: string) => boolean {
+  const key = randomBytes(32)
+  const digest = (value: string) => createHmac('sha256', key).update(value, 'utf8').digest()
+  const wanted = digest(expected)
+  return (presented) => timingSafeEqual(digest(presented), wanted)
 }
+
+// Admin bodies are validated as the API's are: unknown keys and wrong types are a 400 and change nothing.
+const resetBody = z
+  .strictObject({
+    /** Only this org's repos and labels. */
+    org: z.string().min(1).max(100).optional(),
+    /** Everything: orgs and tokens too. */
+    everything: z.boolean().optional(),
+  })
+  .refine((body) => !(body.everything && body.org !== undefined), {
+    message: 'give either org or everything, not both',
+  })
+const exportQuery = z.strictObject({ format: z.enum(['json', 'yaml']).optional() })
+const faultRule = faultRuleInput(Object.keys(operationHandlers))
 
 /**
  * The control plane under /_admin: reset, seed, import, export and fault injection. It exists only
@@ -31,6 +53,7 @@ async function adminRoutes(fastify: FastifyInstance) {
   const secret = fastify.config.adminSecret
   if (!secret) return
   const { state, orgs, tokens } = fastify.services
+  const sameSecret = secretMatcher(secret)
 
   // Fixtures may be posted as YAML as well as JSON, here only.
   fastify.addContentTypeParser(
@@ -49,17 +72,14 @@ async function adminRoutes(fastify: FastifyInstance) {
 
   fastify.addHook('onRequest', async (request: FastifyRequest) => {
     const presented = request.headers['x-admin-secret']
-    if (typeof presented !== 'string' || !sameSecret(presented, secret)) {
+    if (typeof presented !== 'string' || !sameSecret(presented)) {
       throw new UnauthorizedError('Invalid admin secret')
     }
   })
 
   fastify.post('/reset', async (request) => {
-    const body = (request.body ?? {}) as { org?: unknown; everything?: unknown }
-    const options = {
-      ...(typeof body.org === 'string' ? { org: body.org } : {}),
-      everything: body.everything === true,
-    }
+    const body = parseOrThrow(resetBody, request.body ?? {})
+    const options = { ...(body.org === undefined ? {} : { org: body.org }), everything: body.everything === true }
     await state.reset(options)
     // An empty database gets its first-run org and token again, so configured tokens keep working.
     if (options.everything) await bootstrap({ orgs, tokens }, fastify.config.bootstrap)
@@ -78,8 +98,9 @@ async function adminRoutes(fastify: FastifyInstance) {
   })
 
   fastify.get('/export', async (request, reply) => {
+    const { format } = parseOrThrow(exportQuery, request.query ?? {})
     const fixture = await state.export()
-    if ((request.query as { format?: string }).format === 'yaml') {
+    if (format === 'yaml') {
       return reply.type('application/yaml; charset=utf-8').send(stringifyYaml(fixture))
     }
     return fixture
@@ -87,7 +108,7 @@ async function adminRoutes(fastify: FastifyInstance) {
 
   fastify.get('/faults', async () => ({ faults: fastify.faults.list() }))
   fastify.post('/faults', async (request, reply) => {
-    const rule = fastify.faults.add(parseOrThrow(faultRuleInput, request.body ?? {}))
+    const rule = fastify.faults.add(parseOrThrow(faultRule, request.body ?? {}))
     reply.code(201)
     return rule
   })
