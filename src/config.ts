@@ -40,7 +40,13 @@ const envSchema = z.object({
     )
     .optional(),
   /** Enables the /_admin API; requests must send it in `X-Admin-Secret`. */
-  ADMIN_SECRET: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
+  ADMIN_SECRET: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .max(512)
+    // Node trims the value of a received header, so a secret that starts or ends in whitespace could never match.
+    .refine((v) => v.trim() === v, 'must not start or end with whitespace (HTTP trims header values)')
+    .optional(),
   /** Origins allowed by CORS: a comma-separated list, or `*`. Empty: CORS off. */
   CORS_ORIGINS: z.string().optional(),
   /** Whether to expose Prometheus metrics at /metrics. */

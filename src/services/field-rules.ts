@@ -214,6 +214,10 @@ export const tokenValue = z
   .min(TOKEN_MIN_LENGTH, `a token must be at least ${TOKEN_MIN_LENGTH} characters`)
   .max(TOKEN_MAX_LENGTH, `a token must be at most ${TOKEN_MAX_LENGTH} characters`)
   .regex(/^[\x21-\x7e]+$/, 'a token must be printable ASCII without spaces')
+  .regex(
+    /^[^:]+$/,
+    'a token must not contain ":" (Basic auth, as Socket\'s clients send it, ends the user at the first ":")',
+  )
 
 export const tokenName = line('token name', 200)
 

@@ -145,6 +145,15 @@ export function createTokenService(deps: {
       if (!token || !(await tokens.revoke(id, now()))) {
         throw new NotFoundError(`No active token with id "${id}"`)
       }
+      await this.forget(id)
+    },
+
+    /**
+     * Drops what this process holds for a token: its cached verification and its quota lease. For a
+     * token revoked here, and one found gone from the database (deleted with its org by another
+     * process), so that its next request is refused at once instead of when the cache expires.
+     */
+    async forget(id: string): Promise<void> {
       for (const [digest, entry] of cache) if (entry.principal.tokenId === id) cache.delete(digest)
       await quota.release(id)
     },
