@@ -2,8 +2,8 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { type DestinationStream, pino } from 'pino'
-import { type Config, loadConfig } from './config.js'
-import { closeDb, createRepositories, type Db, openDb, runMigrations } from './db/index.js'
+import { type Config, ConfigError, loadConfig } from './config.js'
+import { closeDb, createRepositories, DatabaseOpenError, type Db, openDb, runMigrations } from './db/index.js'
 import adminPlugin from './http/plugins/admin.js'
 import authPlugin from './http/plugins/auth.js'
 import errorHandler, { clientErrorHandler, frameworkErrors } from './http/plugins/error-handler.js'
@@ -47,11 +47,21 @@ function spec(): Promise<LoadedSpec> {
   return specPromise
 }
 
+/** The database of DATABASE_PATH; a path that cannot be used is a configuration error naming it. */
+function openConfiguredDb(config: Config): Db {
+  try {
+    return openDb({ path: config.databasePath, synchronous: config.databaseSynchronous })
+  } catch (error) {
+    if (!(error instanceof DatabaseOpenError)) throw error
+    throw new ConfigError(`Cannot start: DATABASE_PATH=${JSON.stringify(config.databasePath)}: ${error.message}`)
+  }
+}
+
 /** Builds the whole application, ready for `inject` or `listen`; closing it closes the database. */
 export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
   const config = options.config ?? loadConfig()
   const ownsDb = options.db === undefined
-  const db = options.db ?? openDb({ path: config.databasePath, synchronous: config.databaseSynchronous })
+  const db = options.db ?? openConfiguredDb(config)
   if (ownsDb) runMigrations(db)
   const services = createServices(createRepositories(db), {
     config,

@@ -2,7 +2,7 @@ import { pathToFileURL } from 'node:url'
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.js'
-import { ConfigError, loadConfig } from './config.js'
+import { type Config, ConfigError, loadConfig } from './config.js'
 import { bootstrap } from './services/bootstrap-service.js'
 
 /** Starts the server: config, migrations, first-run bootstrap, listen, graceful shutdown. */
@@ -17,6 +17,25 @@ export async function startServer(): Promise<FastifyInstance> {
     if (closing) reply.header('connection', 'close')
   })
 
+  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+    closing = true
+    if (err) app.log.error({ err }, 'closing after an error')
+    else app.log.info({ signal }, 'closing')
+    await app.close()
+  })
+
+  let address: string
+  try {
+    // Fastify's "Server listening at" line is logged below, once bootstrap is done too.
+    address = await app.listen({ port: config.port, host: config.host, listenTextResolver: (a) => `Bound to ${a}` })
+  } catch (error) {
+    await app.close()
+    throw listenError(error, config)
+  }
+
+  // Only once the port is bound: a first run that cannot listen creates nothing, so the next start
+  // is a first run again and prints the token, instead of having created one that nobody saw. Every
+  // step of bootstrap is synchronous SQL behind promises, so it is done before a request is read.
   const created = await bootstrap(app.services, config.bootstrap)
   if (created) {
     // Printed once, to stdout and not to the log: the only time this token value is ever shown.
@@ -29,15 +48,24 @@ export async function startServer(): Promise<FastifyInstance> {
     )
   }
 
-  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
-    closing = true
-    if (err) app.log.error({ err }, 'closing after an error')
-    else app.log.info({ signal }, 'closing')
-    await app.close()
-  })
-
-  await app.listen({ port: config.port, host: config.host })
+  app.log.info(`Server listening at ${address}`)
   return app
+}
+
+/** A listen failure that the configuration explains, as a one-line ConfigError naming the variable. */
+function listenError(error: unknown, config: Config): unknown {
+  const code = (error as NodeJS.ErrnoException).code
+  const where = `${config.host}:${config.port}`
+  if (code === 'EADDRINUSE') return new ConfigError(`Cannot start: PORT=${config.port}: ${where} is already in use`)
+  if (code === 'EACCES') {
+    return new ConfigError(`Cannot start: PORT=${config.port}: not allowed to listen on ${where} (EACCES)`)
+  }
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new ConfigError(
+      `Cannot start: HOST=${JSON.stringify(config.host)}: not an address of this machine (${code})`,
+    )
+  }
+  return error
 }
 
 export function exitOnStartupError(error: unknown): never {

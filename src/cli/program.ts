@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { Command, InvalidArgumentError } from 'commander'
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import { ConfigError, loadConfig } from '../config.js'
-import { closeDb, createRepositories, openDb, runMigrations } from '../db/index.js'
+import { closeDb, createRepositories, DatabaseOpenError, openDb, runMigrations } from '../db/index.js'
 import type { Token } from '../db/models.js'
 import { DomainError } from '../services/errors.js'
 import { createServices, type Services } from '../services/index.js'
@@ -216,7 +216,7 @@ export async function runCli(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv)
   } catch (error) {
-    if (error instanceof DomainError || error instanceof ConfigError) {
+    if (error instanceof DomainError || error instanceof ConfigError || error instanceof DatabaseOpenError) {
       process.stderr.write(`error: ${error.message}\n`)
       process.exitCode = 1
       return

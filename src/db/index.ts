@@ -7,7 +7,7 @@ import { createRepoRepository } from './repositories/repo-repository.js'
 import { createStateRepository } from './repositories/state-repository.js'
 import { createTokenRepository } from './repositories/token-repository.js'
 
-export { closeDb, type Db, isBusyError, openDb } from './client.js'
+export { closeDb, DatabaseOpenError, type Db, isBusyError, isForeignKeyError, openDb } from './client.js'
 export { runMigrations } from './migrate.js'
 export type * from './models.js'
 

@@ -1,0 +1,133 @@
+import { spawn } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import { root, type StartedServer, startServer } from '../helpers/process.js'
+import { type TempDir, tempDir } from './support.js'
+
+/**
+ * Start-up failures (issue 10, rows 11 and 12), through the real entry point in a child process:
+ * one line on stderr naming the variable and the cause, exit 78 (EX_CONFIG), never a stack trace
+ * or a busy loop; and a first run that cannot bind its port creates nothing it cannot show again.
+ */
+
+interface Exit {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+  ms: number
+}
+
+/** Runs src/server.ts until it exits; killed (and reported so) if it is still running after `limitMs`. */
+function runServer(env: Record<string, string>, limitMs = 20_000): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now()
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env },
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString()
+    })
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+    })
+    const timer = setTimeout(() => child.kill('SIGKILL'), limitMs)
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - started })
+    })
+  })
+}
+
+let dirs: TempDir[] = []
+let servers: StartedServer[] = []
+let blockers: Server[] = []
+afterEach(async () => {
+  for (const server of servers) await server.stop()
+  for (const blocker of blockers) await new Promise((done) => blocker.close(done))
+  for (const dir of dirs) dir.remove()
+  dirs = []
+  servers = []
+  blockers = []
+})
+
+function dir(prefix: string) {
+  const made = tempDir(prefix)
+  dirs.push(made)
+  return made
+}
+
+/** A port held by another listener for the rest of the test. */
+async function takenPort(): Promise<number> {
+  const blocker = createServer()
+  blockers.push(blocker)
+  await new Promise<void>((done) => blocker.listen(0, '127.0.0.1', done))
+  const address = blocker.address()
+  if (!address || typeof address === 'string') throw new Error('no port')
+  return address.port
+}
+
+function expectOneLineConfigError(exit: Exit, pattern: RegExp) {
+  expect(exit.signal, `still running after ${exit.ms} ms (a busy loop?)`).toBeNull()
+  expect(exit.code, exit.stderr).toBe(78)
+  const lines = exit.stderr.trimEnd().split('\n')
+  expect(lines, exit.stderr).toHaveLength(1)
+  expect(lines[0]).toMatch(pattern)
+  expect(exit.stderr).not.toMatch(/\n\s+at /)
+}
+
+describe('start-up failures: one line naming the variable, exit 78 (row 11)', () => {
+  it('DATABASE_PATH in a folder where no file can be created (/proc/1)', async () => {
+    const exit = await runServer({ DATABASE_PATH: '/proc/1/socket.db', PORT: '0' })
+    expectOneLineConfigError(
+      exit,
+      /^Cannot start: DATABASE_PATH="\/proc\/1\/socket\.db": .*unable to open database file/,
+    )
+  }, 30_000)
+
+  it('DATABASE_PATH under a file, where its folder cannot be created', async () => {
+    const file = dir('startup-file').file('plain-file')
+    writeFileSync(file, 'not a folder')
+    const exit = await runServer({ DATABASE_PATH: `${file}/sub/socket.db`, PORT: '0' })
+    expectOneLineConfigError(exit, /^Cannot start: DATABASE_PATH=".*plain-file\/sub\/socket\.db": .*is not a folder/)
+  }, 30_000)
+
+  it('DATABASE_PATH=/proc/x/db exits at once instead of spinning a core', async () => {
+    const exit = await runServer({ DATABASE_PATH: '/proc/x/db', PORT: '0' }, 15_000)
+    expectOneLineConfigError(exit, /^Cannot start: DATABASE_PATH="\/proc\/x\/db": cannot create the folder "\/proc\/x"/)
+  }, 30_000)
+
+  it('PORT already in use (EADDRINUSE)', async () => {
+    const port = await takenPort()
+    const exit = await runServer({ DATABASE_PATH: ':memory:', PORT: String(port), BOOTSTRAP: 'false' })
+    expectOneLineConfigError(
+      exit,
+      new RegExp(`^Cannot start: PORT=${port}: 127\\.0\\.0\\.1:${port} is already in use$`),
+    )
+  }, 30_000)
+})
+
+describe('a first run whose port is taken (row 12)', () => {
+  it('creates no org and no token, so the next start is a first run that prints the token', async () => {
+    const database = dir('startup-bootstrap').file('socket.db')
+    const port = await takenPort()
+    const failed = await runServer({ DATABASE_PATH: database, PORT: String(port), BOOTSTRAP_ORG_SLUG: 'first' })
+    expectOneLineConfigError(failed, /is already in use$/)
+    expect(failed.stdout).not.toContain('first run')
+    expect(failed.stdout).not.toContain('sktsec_')
+
+    const server = await startServer({ DATABASE_PATH: database, BOOTSTRAP_ORG_SLUG: 'first' })
+    servers.push(server)
+    const printed = /first run: created org "first".*\n\s+org:\s+first\n\s+token: (sktsec_\w+)/.exec(server.output())
+    expect(printed, server.output()).not.toBeNull()
+    const response = await fetch(`${server.url}/v0/orgs/first/repos`, {
+      headers: { authorization: `Bearer ${printed?.[1]}` },
+    })
+    expect(response.status).toBe(200)
+  }, 60_000)
+})
