@@ -1,5 +1,5 @@
 import { IdsExhaustedError } from '../db/ids.js'
-import { isBusyError } from '../db/index.js'
+import { isBusyError, isForeignKeyError } from '../db/index.js'
 
 /**
  * Domain errors. Services throw these; the HTTP error plugin maps each class to one status code
@@ -59,3 +59,10 @@ export async function refuseWhenIdsExhausted<T>(create: Promise<T>): Promise<T> 
     throw error
   }
 }
+
+/**
+ * Whether an error is a write refused because the org it was for is gone: deleted by another process
+ * (the admin CLI) while this one still held a cached verification of the org's token. With the org
+ * went its tokens, so the request is answered as one with an unknown token (401), never a 500.
+ */
+export const isOrgGone: (error: unknown) => boolean = isForeignKeyError

@@ -1,5 +1,5 @@
 import type { TokenRepository } from '../db/repositories/token-repository.js'
-import { ForbiddenError, QuotaExceededError } from './errors.js'
+import { ForbiddenError, QuotaExceededError, UnauthorizedError } from './errors.js'
 import type { Principal } from './token-service.js'
 
 export interface QuotaStatus {
@@ -15,6 +15,14 @@ export interface QuotaStatus {
 export const MAX_QUOTA_MESSAGE =
   "Insufficient max_quota for API method (Insufficient max quota: the token's max_quota is below this operation's cost)"
 export const QUOTA_EXCEEDED_MESSAGE = 'Insufficient quota for API route'
+
+/**
+ * The token's row is gone: another process deleted its org (or imported a state without it) while
+ * this one still held its verification. It is answered as an unknown token.
+ */
+function tokenGone(): UnauthorizedError {
+  return new UnauthorizedError('Token no longer exists')
+}
 
 /** The most units one lease takes out of a token's quota at a time. */
 const MAX_LEASE_UNITS = 100
@@ -97,7 +105,8 @@ export function createQuotaService(deps: {
       if (!lease || lease.unspent < cost) {
         const want = Math.max(cost, Math.min(MAX_LEASE_UNITS, Math.ceil(principal.maxQuota / 20)))
         const state = await tokens.reserveQuota(id, want, cost, windowMs, at)
-        if (!state || state.max < cost) throw new ForbiddenError(MAX_QUOTA_MESSAGE)
+        if (!state) throw tokenGone()
+        if (state.max < cost) throw new ForbiddenError(MAX_QUOTA_MESSAGE)
         // Requests interleave at the await: carry over whatever lease of this window is there now.
         const current = leases.get(id)
         const carried = current && current.windowStartedAt === state.windowStartedAt ? current.unspent : 0
@@ -123,13 +132,26 @@ export function createQuotaService(deps: {
       return leaseStatus(lease)
     },
 
+    /**
+     * What is left of the token's quota, as any process could still grant it: this process's lease
+     * is given back first and the database's count read. Units another process holds in its lease
+     * count as used until it spends or gives them back, so the answer is never more than a request,
+     * to whichever process, would get.
+     */
     async read(principal: Principal): Promise<QuotaStatus> {
+      await release(principal.tokenId)
+      const state = await tokens.readQuota(principal.tokenId, windowMs, now())
+      if (!state) throw tokenGone()
+      return status(state.used, state.max, state.windowStartedAt)
+    },
+
+    /** This process's view of the token's quota, without a write: for the headers of a refused request. */
+    async peek(principal: Principal): Promise<QuotaStatus> {
       const at = now()
       const lease = await liveLease(principal.tokenId, at)
       if (lease) return leaseStatus(lease)
       const state = await tokens.readQuota(principal.tokenId, windowMs, at)
-      if (!state) return status(0, principal.maxQuota, 0)
-      return status(state.used, state.max, state.windowStartedAt)
+      return state ? status(state.used, state.max, state.windowStartedAt) : status(0, principal.maxQuota, 0)
     },
 
     /** Gives a token's unspent lease back to the database (its max_quota changed, it was revoked). */

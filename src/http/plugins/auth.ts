@@ -1,7 +1,7 @@
 import fastifyAuth from '@fastify/auth'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
-import { ForbiddenError, QuotaExceededError, UnauthorizedError } from '../../services/errors.js'
+import { ForbiddenError, isOrgGone, QuotaExceededError, UnauthorizedError } from '../../services/errors.js'
 import type { QuotaStatus } from '../../services/quota-service.js'
 import { grants } from '../../services/scopes.js'
 import type { Principal } from '../../services/token-service.js'
@@ -55,6 +55,14 @@ async function authPlugin(fastify: FastifyInstance) {
   }
   const strategies = { bearerAuth: strategy('bearerAuth'), basicAuth: strategy('basicAuth') }
 
+  // A cached verification that proved stale — the token's org was deleted by another process, found
+  // out by the quota step or by a write — is dropped, so the token's next request is refused at once.
+  fastify.addHook('onError', async (request, _reply, error) => {
+    if (request.principal && (error instanceof UnauthorizedError || isOrgGone(error))) {
+      await tokens.forget(request.principal.tokenId)
+    }
+  })
+
   function setRateLimitHeaders(reply: FastifyReply, status: QuotaStatus) {
     reply.header('x-ratelimit-limit', String(status.limit))
     reply.header('x-ratelimit-remaining', String(status.remaining))
@@ -84,8 +92,11 @@ async function authPlugin(fastify: FastifyInstance) {
       try {
         setRateLimitHeaders(reply, await quota.spend(principal, cost))
       } catch (error) {
+        // The token's row is gone (its org deleted by another process): as for an unknown token.
+        if (error instanceof UnauthorizedError) throw new UnauthorizedError(UNAUTHORIZED_MESSAGE)
         if (error instanceof ForbiddenError) {
           request.quotaRejection = 'max_quota'
+          setRateLimitHeaders(reply, await quota.peek(principal))
           if (!maxQuotaIs403) throw new QuotaExceededError(error.message, fastify.config.quota.windowSeconds)
         }
         if (error instanceof QuotaExceededError) request.quotaRejection = 'exhausted'

@@ -7,11 +7,13 @@ import {
   DomainError,
   ForbiddenError,
   InvalidInputError,
+  isOrgGone,
   isTemporarilyUnavailable,
   NotFoundError,
   QuotaExceededError,
   UnauthorizedError,
 } from '../../services/errors.js'
+import { UNAUTHORIZED_MESSAGE } from './auth.js'
 
 /** Socket's error body: every 4xx/5xx carries `{"error":{"message","details"}}`, details null or an object. */
 export interface ErrorBody {
@@ -67,6 +69,10 @@ async function errorHandlerPlugin(fastify: FastifyInstance) {
     const status = error.statusCode ?? 500
     if (status >= 400 && status < 500) {
       return sendError(reply, status, errorBody(error.message, error.code ? { code: error.code } : null))
+    }
+    // The org of the request's (cached) token was deleted meanwhile, and its tokens with it.
+    if (request.principal && isOrgGone(error)) {
+      return sendError(reply, 401, errorBody(UNAUTHORIZED_MESSAGE))
     }
     if (isTemporarilyUnavailable(error)) {
       request.log.warn({ err: error }, 'database busy')
