@@ -212,12 +212,17 @@ function toFixture(snapshot: StateSnapshot) {
 
 export type ExportedFixture = ReturnType<typeof toFixture>
 
-export interface ResetOptions {
-  /** Only this org's repos and labels; otherwise every org's. */
-  org?: string
-  /** Everything: orgs and tokens too (an empty database). */
-  everything?: boolean
-}
+/** What a reset removes; checked here, so the admin API, the CLI and createServer() all refuse the same. */
+const resetOptions = z
+  .strictObject({
+    /** Only this org's repos and labels; otherwise every org's. */
+    org: z.string().min(1, 'org must be an org slug').optional(),
+    /** Everything: orgs and tokens too (an empty database). */
+    everything: z.boolean().optional(),
+  })
+  .refine((o) => !(o.everything && o.org !== undefined), { message: 'give either org or everything, not both' })
+
+export type ResetOptions = z.input<typeof resetOptions>
 
 export function createStateService(deps: {
   state: StateRepository
@@ -252,7 +257,8 @@ export function createStateService(deps: {
       return toFixture(await state.exportState())
     },
 
-    async reset(options: ResetOptions = {}): Promise<void> {
+    async reset(input: ResetOptions = {}): Promise<void> {
+      const options = parseOrThrow(resetOptions, input)
       await beforeTokensChange()
       if (options.everything) {
         await state.reset({ kind: 'everything' })

@@ -155,6 +155,16 @@ describe('admin bodies are validated like the API’s (row 3)', () => {
     ])
   })
 
+  it('the same options are refused by the state service itself (the CLI and createServer() use it)', async () => {
+    const app = await seeded()
+    const before = await app.services.state.export()
+    await expect(app.services.state.reset({ org: 'acme', everything: true })).rejects.toThrow(
+      'give either org or everything, not both',
+    )
+    await expect(app.services.state.reset(JSON.parse('{"everything":"true"}'))).rejects.toThrow()
+    expect(await app.services.state.export()).toEqual(before)
+  })
+
   it('POST /_admin/faults with an unknown operationId is a 400 and adds no rule', async () => {
     const app = await seeded()
     for (const operationId of ['getOrgRepoLists', 'createorgrepo', '', 'constructor']) {

@@ -5,6 +5,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import { z } from 'zod'
 import { bootstrap } from '../../services/bootstrap-service.js'
 import { NotFoundError, UnauthorizedError } from '../../services/errors.js'
+import type { ResetOptions } from '../../services/state-service.js'
 import { parseOrThrow } from '../../services/validation.js'
 import { type FaultRegistry, faultRuleInput } from '../faults.js'
 import { operationHandlers } from '../handlers/index.js'
@@ -30,17 +31,8 @@ export function secretMatcher(expected: string): (presented: string) => boolean 
   return (presented) => timingSafeEqual(digest(presented), wanted)
 }
 
-// Admin bodies are validated as the API's are: unknown keys and wrong types are a 400 and change nothing.
-const resetBody = z
-  .strictObject({
-    /** Only this org's repos and labels. */
-    org: z.string().min(1).max(100).optional(),
-    /** Everything: orgs and tokens too. */
-    everything: z.boolean().optional(),
-  })
-  .refine((body) => !(body.everything && body.org !== undefined), {
-    message: 'give either org or everything, not both',
-  })
+// Admin bodies are validated as the API's are: unknown keys and wrong types are a 400 and change
+// nothing. A reset's options are checked by the state service itself, for the CLI too.
 const exportQuery = z.strictObject({ format: z.enum(['json', 'yaml']).optional() })
 const faultRule = faultRuleInput(Object.keys(operationHandlers))
 
@@ -78,11 +70,10 @@ async function adminRoutes(fastify: FastifyInstance) {
   })
 
   fastify.post('/reset', async (request) => {
-    const body = parseOrThrow(resetBody, request.body ?? {})
-    const options = { ...(body.org === undefined ? {} : { org: body.org }), everything: body.everything === true }
+    const options = (request.body ?? {}) as ResetOptions
     await state.reset(options)
     // An empty database gets its first-run org and token again, so configured tokens keep working.
-    if (options.everything) await bootstrap({ orgs, tokens }, fastify.config.bootstrap)
+    if (options.everything === true) await bootstrap({ orgs, tokens }, fastify.config.bootstrap)
     return { status: 'ok' }
   })
 
