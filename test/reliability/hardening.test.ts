@@ -125,10 +125,16 @@ describe('admin bodies are validated like the API’s (row 3)', () => {
     ['{"everything":1}', { everything: 1 }],
     ['{"org":"acme","everything":true}', { org: 'acme', everything: true }],
     ['[]', []],
+    ['null', null],
   ])('POST /_admin/reset with %s is a 400 in Socket’s body and deletes nothing', async (_name, payload) => {
     const app = await seeded()
     const before = await app.services.state.export()
-    const response = await app.app.inject({ method: 'POST', url: '/_admin/reset', headers: admin, payload })
+    const response = await app.app.inject({
+      method: 'POST',
+      url: '/_admin/reset',
+      headers: { ...admin, 'content-type': 'application/json' },
+      payload: JSON.stringify(payload),
+    })
     expect(response.statusCode, response.body).toBe(400)
     expect(socketErrorProblem(response.body)).toBeNull()
     expect(await app.services.state.export()).toEqual(before)

@@ -33,6 +33,8 @@ export function secretMatcher(expected: string): (presented: string) => boolean 
 
 // Admin bodies are validated as the API's are: unknown keys and wrong types are a 400 and change
 // nothing. A reset's options are checked by the state service itself, for the CLI too.
+/** No body is an empty one; anything sent, `null` included, is validated as it is. */
+const bodyOf = (request: FastifyRequest): unknown => (request.body === undefined ? {} : request.body)
 const exportQuery = z.strictObject({ format: z.enum(['json', 'yaml']).optional() })
 const faultRule = faultRuleInput(Object.keys(operationHandlers))
 
@@ -70,7 +72,7 @@ async function adminRoutes(fastify: FastifyInstance) {
   })
 
   fastify.post('/reset', async (request) => {
-    const options = (request.body ?? {}) as ResetOptions
+    const options = bodyOf(request) as ResetOptions
     await state.reset(options)
     // An empty database gets its first-run org and token again, so configured tokens keep working.
     if (options.everything === true) await bootstrap({ orgs, tokens }, fastify.config.bootstrap)
@@ -78,13 +80,13 @@ async function adminRoutes(fastify: FastifyInstance) {
   })
 
   fastify.post('/seed', async (request, reply) => {
-    const counts = await state.seed(request.body ?? {})
+    const counts = await state.seed(bodyOf(request))
     reply.code(201)
     return { status: 'ok', created: counts }
   })
 
   fastify.post('/import', async (request) => {
-    const counts = await state.import(request.body ?? {})
+    const counts = await state.import(bodyOf(request))
     return { status: 'ok', imported: counts }
   })
 
@@ -99,7 +101,7 @@ async function adminRoutes(fastify: FastifyInstance) {
 
   fastify.get('/faults', async () => ({ faults: fastify.faults.list() }))
   fastify.post('/faults', async (request, reply) => {
-    const rule = fastify.faults.add(parseOrThrow(faultRule, request.body ?? {}))
+    const rule = fastify.faults.add(parseOrThrow(faultRule, bodyOf(request)))
     reply.code(201)
     return rule
   })
