@@ -19,11 +19,11 @@ interface Exit {
   ms: number
 }
 
-/** Runs src/server.ts until it exits; killed (and reported so) if it is still running after `limitMs`. */
-function runServer(env: Record<string, string>, limitMs = 20_000): Promise<Exit> {
+/** Runs an entry point until it exits; killed (and reported so) if it is still running after `limitMs`. */
+function run(entry: string, args: string[], env: Record<string, string>, limitMs = 20_000): Promise<Exit> {
   return new Promise((resolve, reject) => {
     const started = Date.now()
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
       cwd: root,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env },
     })
@@ -43,6 +43,8 @@ function runServer(env: Record<string, string>, limitMs = 20_000): Promise<Exit>
     })
   })
 }
+
+const runServer = (env: Record<string, string>, limitMs?: number) => run('src/server.ts', [], env, limitMs)
 
 let dirs: TempDir[] = []
 let servers: StartedServer[] = []
@@ -100,6 +102,13 @@ describe('start-up failures: one line naming the variable, exit 78 (row 11)', ()
   it('DATABASE_PATH=/proc/x/db exits at once instead of spinning a core', async () => {
     const exit = await runServer({ DATABASE_PATH: '/proc/x/db', PORT: '0' }, 15_000)
     expectOneLineConfigError(exit, /^Cannot start: DATABASE_PATH="\/proc\/x\/db": cannot create the folder "\/proc\/x"/)
+  }, 30_000)
+
+  it('the admin CLI on such a path: one error line and exit 1, no busy loop either', async () => {
+    const exit = await run('src/cli/main.ts', ['orgs', 'list', '--database', '/proc/x/db'], {}, 15_000)
+    expect(exit.signal, `still running after ${exit.ms} ms (a busy loop?)`).toBeNull()
+    expect(exit.code).toBe(1)
+    expect(exit.stderr).toBe('error: cannot create the folder "/proc/x" (ENOENT)\n')
   }, 30_000)
 
   it('PORT already in use (EADDRINUSE)', async () => {
