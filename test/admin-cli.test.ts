@@ -118,7 +118,8 @@ describe('admin CLI', { timeout: 120_000 }, () => {
     const again = await run('seed', 'examples/fixture.yml')
     expect(again.code).toBe(1)
     expect(again.stderr).toContain('already exists')
-  })
+    // Eleven CLI processes one after another: some 35 s on a loaded 2-core machine.
+  }, 120_000)
 
   it('deletes an org with everything in it', async () => {
     expect((await cli('orgs', 'create', 'temp')).code).toBe(0)

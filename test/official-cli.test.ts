@@ -147,7 +147,8 @@ describe('@socketsecurity/cli against a listening server', () => {
     const gone = await socket(['repository', 'view', 'cli-repo', '--org', 'acme', '--json'])
     expect(gone.code).not.toBe(0)
     expect(gone.json).toMatchObject({ ok: false, data: { code: 404 } })
-  })
+    // Five runs of Socket's CLI one after another: over 30 s on a loaded 2-core machine.
+  }, 120_000)
 
   it('socket repository list, and list --all across pages (page=0, nextPage null at the end)', async () => {
     for (let i = 0; i < 120; i++) {
