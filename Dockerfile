@@ -1,12 +1,14 @@
 # syntax=docker/dockerfile:1
-# socket-repos-server: the same steps as the README (npm install, npm run build), in two stages; runs as a non-root user.
+# socket-repos-server: installed from the lockfile (npm ci) and built, in two stages; runs as a non-root user.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 # better-sqlite3 compiles from source when its prebuilt binary cannot be fetched.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-RUN npm install --no-audit --no-fund
+# Exactly the lockfile's versions. Scripts are skipped here (the package's `prepare` builds, and the sources are not
+# copied yet, so this layer stays cached); better-sqlite3's native build is the one install script the image needs.
+RUN npm ci --no-audit --no-fund --ignore-scripts && npm rebuild better-sqlite3
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY openapi ./openapi
