@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
 import { createServer, type SocketReposServer } from '../src/index.js'
+import { bootstrap } from '../src/services/bootstrap-service.js'
 import { createTestApp, type TestApp } from './helpers/app.js'
 
 const SECRET = 'admin-secret-for-tests-0123'
@@ -88,7 +89,33 @@ describe('admin API', () => {
     expect((await call('POST', '/_admin/seed', { orgs: [{ slug: 'acme' }] })).statusCode).toBe(201)
     const duplicate = await call('POST', '/_admin/seed', { orgs: [{ slug: 'acme' }] })
     expect(duplicate.statusCode).toBe(409)
-    expect(duplicate.json().error.message).toBe('Fixture not applied: organization "acme" (or its id) already exists')
+    expect(duplicate.json().error.message).toBe('Fixture not applied: organization "acme": its slug already exists')
+  })
+
+  it('seeds the example fixture into a server that already has its bootstrap org', async () => {
+    await bootstrap(t.services, { enabled: true, orgSlug: 'my-org', orgName: undefined, token: undefined })
+    const seeded = await t.app.inject({
+      method: 'POST',
+      url: '/_admin/seed',
+      headers: { ...admin, 'content-type': 'application/yaml' },
+      payload: fixtureText,
+    })
+    expect(seeded.statusCode).toBe(201)
+  })
+
+  it('names the conflict of a refused fixture: which id or name, held by which org', async () => {
+    await call('POST', '/_admin/seed', { orgs: [{ slug: 'first', id: '3', repos: [{ slug: 'web', id: '20' }] }] })
+    const message = async (fixture: unknown) => (await call('POST', '/_admin/seed', fixture)).json().error.message
+    expect(await message({ orgs: [{ slug: 'second', id: '3' }] })).toBe(
+      'Fixture not applied: organization "second": id "3" is already held by organization "first"',
+    )
+    expect(await message({ orgs: [{ slug: 'second', repos: [{ slug: 'api', id: '20' }] }] })).toBe(
+      'Fixture not applied: repo "api" of "second": id "20" is already held by repo "web" of organization "first"',
+    )
+    await call('POST', '/_admin/seed', { orgs: [{ slug: 'third', tokens: [{ token: CI_TOKEN, name: 'ci' }] }] })
+    expect(await message({ orgs: [{ slug: 'fourth', tokens: [{ token: CI_TOKEN, name: 'bot' }] }] })).toBe(
+      'Fixture not applied: token "bot" of "fourth": its value is already stored, as token "ci" of organization "third"',
+    )
   })
 
   it('exports what import restores exactly, tokens included (by hash)', async () => {

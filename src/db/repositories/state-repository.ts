@@ -19,8 +19,11 @@ function isConstraintViolation(error: unknown): boolean {
   )
 }
 
-/** Runs one insert of an import; a refusal (undefined, a constraint, no ids left) is a conflict named by `what`. */
-function attempt<T>(insert: () => T | undefined, what: string): T {
+/**
+ * Runs one insert of an import; a refusal (undefined, a constraint, no ids left) is a conflict named by `what`,
+ * and `conflict` says what it collided with.
+ */
+function attempt<T>(insert: () => T | undefined, what: string, conflict: () => string): T {
   let result: T | undefined
   try {
     result = insert()
@@ -29,7 +32,7 @@ function attempt<T>(insert: () => T | undefined, what: string): T {
     if (isConstraintViolation(error)) result = undefined
     else throw error
   }
-  if (result === undefined) throw new ImportConflict(`${what} (or its id) already exists`)
+  if (result === undefined) throw new ImportConflict(`${what}: ${conflict()}`)
   return result
 }
 
@@ -47,27 +50,74 @@ export interface StateParts {
  * whole or not at all, by the same code as the API's creates.
  */
 export function createStateRepository(db: Db, parts: StateParts, cursors?: ListCursorCache) {
+  /** Who holds row `rowId` of a kind, e.g. `repo "web-app" of organization "my-org"`. */
+  function holderOf(kind: 'org' | 'token' | 'repo' | 'label', rowId: number): string | undefined {
+    if (kind === 'org') {
+      const row = db.select({ slug: orgs.slug }).from(orgs).where(eq(orgs.id, rowId)).get()
+      return row && `organization "${row.slug}"`
+    }
+    const table = kind === 'token' ? tokens : kind === 'repo' ? repos : labels
+    const name = kind === 'token' ? tokens.name : kind === 'repo' ? repos.slug : labels.name
+    const row = db
+      .select({ name, org: orgs.slug })
+      .from(table)
+      .innerJoin(orgs, eq(orgs.id, table.orgId))
+      .where(eq(table.id, rowId))
+      .get()
+    return row && `${kind} "${row.name}" of organization "${row.org}"`
+  }
+
+  /** What a refused insert collided with: the fixture's id held by another row, or else its unique key (`taken`). */
+  function conflictOf(kind: 'org' | 'token' | 'repo' | 'label', id: string | undefined, taken: () => string) {
+    return () => {
+      const rowId = id === undefined ? undefined : toRowId(id)
+      const holder = rowId === undefined ? undefined : holderOf(kind, rowId)
+      return holder ? `id "${id}" is already held by ${holder}` : taken()
+    }
+  }
+
   function insertOrg(state: OrgState, now: number) {
     const counts = { tokens: 0, repos: 0, labels: 0, associations: 0 }
-    const org = attempt(() => parts.orgs.insert(state, now), `organization "${state.slug}"`)
+    const org = attempt(
+      () => parts.orgs.insert(state, now),
+      `organization "${state.slug}"`,
+      conflictOf('org', state.id, () => 'its slug already exists'),
+    )
     for (const token of state.tokens) {
-      attempt(() => parts.tokens.insert({ ...token, orgId: org.id }, now), `a token of "${org.slug}" (its value)`)
+      attempt(
+        () => parts.tokens.insert({ ...token, orgId: org.id }, now),
+        `token "${token.name}" of "${org.slug}"`,
+        conflictOf('token', token.id, () => {
+          const holder = db.select({ id: tokens.id }).from(tokens).where(eq(tokens.tokenHash, token.tokenHash)).get()
+          return `its value is already stored, as ${holder ? holderOf('token', holder.id) : 'another token'}`
+        }),
+      )
       counts.tokens++
     }
     const repoIds = new Map<string, string>()
     for (const repo of state.repos) {
-      const created = attempt(() => {
-        const result = parts.repos.insert({ ...repo, orgId: org.id }, now)
-        return result.created ? result.repo : undefined
-      }, `repo "${repo.slug}" of "${org.slug}"`)
+      const created = attempt(
+        () => {
+          const result = parts.repos.insert({ ...repo, orgId: org.id }, now)
+          return result.created ? result.repo : undefined
+        },
+        `repo "${repo.slug}" of "${org.slug}"`,
+        conflictOf('repo', repo.id, () => {
+          return `it already exists${repo.workspace ? ` in workspace "${repo.workspace}"` : ''}`
+        }),
+      )
       repoIds.set(`${repo.workspace}\u0000${repo.slug}`, created.id)
       counts.repos++
     }
     for (const label of state.labels) {
-      const created = attempt(() => {
-        const result = parts.labels.insert({ ...label, orgId: org.id }, now)
-        return result.ok ? result.label : undefined
-      }, `label "${label.name}" of "${org.slug}"`)
+      const created = attempt(
+        () => {
+          const result = parts.labels.insert({ ...label, orgId: org.id }, now)
+          return result.ok ? result.label : undefined
+        },
+        `label "${label.name}" of "${org.slug}"`,
+        conflictOf('label', label.id, () => 'it already exists'),
+      )
       counts.labels++
       for (const target of label.repositories) {
         const repoId = repoIds.get(`${target.workspace}\u0000${target.slug}`)
