@@ -8,6 +8,7 @@ import adminPlugin from './http/plugins/admin.js'
 import authPlugin from './http/plugins/auth.js'
 import errorHandler, { clientErrorHandler, frameworkErrors } from './http/plugins/error-handler.js'
 import operationsPlugin, { requestId } from './http/plugins/operations.js'
+import requestJournalPlugin from './http/plugins/request-journal.js'
 import servicesPlugin from './http/plugins/services.js'
 import { RequestLogController } from './http/request-log.js'
 import { registerOperations } from './http/routes.js'
@@ -101,6 +102,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body.toString()
+    request.rawBody = text
     if (text.trim() === '') return done(null, undefined)
     parseJson(request, text, (error, value) => {
       if (error) return done(error, undefined)
@@ -113,6 +115,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
 
   await app.register(operationsPlugin)
   await app.register(authPlugin)
+  await app.register(requestJournalPlugin)
   await app.register(adminPlugin)
   await app.register(swagger, { mode: 'static', specification: { document: loaded.document as never } })
   await app.register(swaggerUi, { routePrefix: '/docs' })

@@ -55,7 +55,24 @@ const envSchema = z.object({
   BOOTSTRAP_ORG_SLUG: orgSlug.default('my-org'),
   BOOTSTRAP_ORG_NAME: orgFields.name.unwrap().min(1).optional(),
   BOOTSTRAP_TOKEN: tokenValue.optional(),
+  /** How many of the latest API requests the request journal keeps in memory; 0 turns it off. */
+  REQUEST_JOURNAL_SIZE: integer(0, 100_000).default(1000),
+  /** How much of each request body the journal keeps, in bytes. */
+  REQUEST_JOURNAL_BODY_BYTES: integer(0, 1024 * 1024).default(4096),
 })
+
+/** Every environment variable the server reads (README's configuration table lists the same, tested). */
+export const environmentVariables: readonly string[] = Object.freeze(Object.keys(envSchema.shape))
+
+/** The default of each variable that has one, as the environment would spell it. */
+export function environmentDefaults(): Readonly<Record<string, string>> {
+  const defaults = envSchema.parse({}) as Record<string, unknown>
+  return Object.fromEntries(
+    Object.entries(defaults)
+      .filter(([, value]) => value !== undefined)
+      .map(([name, value]) => [name, String(value)]),
+  )
+}
 
 export interface Config {
   readonly port: number
@@ -77,6 +94,12 @@ export interface Config {
   readonly corsOrigins: readonly string[]
   readonly metrics: boolean
   readonly authCacheTtlMs: number
+  readonly requestJournal: {
+    /** Entries kept; 0 for no journal. */
+    readonly size: number
+    /** Bytes of each request body kept. */
+    readonly bodyBytes: number
+  }
   readonly bootstrap: {
     readonly enabled: boolean
     readonly orgSlug: string
@@ -122,6 +145,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .filter(Boolean),
     metrics: e.METRICS,
     authCacheTtlMs: e.AUTH_CACHE_TTL_MS,
+    requestJournal: { size: e.REQUEST_JOURNAL_SIZE, bodyBytes: e.REQUEST_JOURNAL_BODY_BYTES },
     bootstrap: {
       enabled: e.BOOTSTRAP,
       orgSlug: e.BOOTSTRAP_ORG_SLUG,

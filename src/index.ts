@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.js'
 import { type Config, loadConfig, testConfig } from './config.js'
+import type { JournalEntry, JournalFilter } from './http/plugins/request-journal.js'
 import type { Fixture, ResetOptions } from './services/state-service.js'
 
 export { buildApp } from './app.js'
 export { type Config, ConfigError, loadConfig, testConfig } from './config.js'
+export type { JournalEntry, JournalFilter } from './http/plugins/request-journal.js'
 export type { Fixture, ResetOptions } from './services/state-service.js'
 
 export interface CreateServerOptions {
@@ -29,6 +31,10 @@ export interface SocketReposServer {
   reset(options?: ResetOptions): Promise<void>
   /** The whole state as a fixture. */
   export(): Promise<unknown>
+  /** The journal of API requests received, newest first (`GET /_admin/requests`): no header, no token value. */
+  requests(filter?: JournalFilter): JournalEntry[]
+  /** Empties the request journal. */
+  clearRequests(): void
   close(): Promise<void>
 }
 
@@ -54,6 +60,8 @@ export async function createServer(options: CreateServerOptions = {}): Promise<S
     seed: (fixture) => state.seed(fixture),
     reset: (resetOptions) => state.reset(resetOptions),
     export: () => state.export(),
+    requests: (filter) => app.requestJournal.list(filter),
+    clearRequests: () => app.requestJournal.clear(),
     close: () => app.close(),
   }
 }

@@ -16,6 +16,8 @@ const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
 /** What a request is authenticated as: the slice of a token that authorization needs. */
 export interface Principal {
   tokenId: string
+  /** The token's label (never its value), for the request journal. */
+  tokenName: string
   orgId: string
   orgSlug: string
   scopes: readonly string[]
@@ -97,6 +99,7 @@ export function createTokenService(deps: {
       if (!token) throw new UnauthorizedError('Invalid API token')
       const principal: Principal = {
         tokenId: token.id,
+        tokenName: token.name,
         orgId: token.orgId,
         orgSlug: token.orgSlug,
         scopes: Object.freeze([...token.scopes]),

@@ -9,6 +9,7 @@ import type { ResetOptions } from '../../services/state-service.js'
 import { parseOrThrow } from '../../services/validation.js'
 import { type FaultRegistry, faultRuleInput } from '../faults.js'
 import { operationHandlers } from '../handlers/index.js'
+import { journalFilter } from './request-journal.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -39,7 +40,7 @@ const exportQuery = z.strictObject({ format: z.enum(['json', 'yaml']).optional()
 const faultRule = faultRuleInput(Object.keys(operationHandlers))
 
 /**
- * The control plane under /_admin: reset, seed, import, export and fault injection. It exists only
+ * The control plane under /_admin: reset, seed, import, export, the request journal and fault injection. It exists only
  * when ADMIN_SECRET is configured, answers only requests carrying it in `X-Admin-Secret` (never an
  * org token), and is not part of the Socket API (no quota, not in openapi/).
  */
@@ -99,6 +100,16 @@ async function adminRoutes(fastify: FastifyInstance) {
     return fixture
   })
 
+  fastify.get('/requests', async (request) => {
+    const journal = fastify.requestJournal
+    const filter = parseOrThrow(journalFilter, request.query ?? {})
+    return { capacity: journal.capacity, recorded: journal.recorded, requests: journal.list(filter) }
+  })
+  fastify.delete('/requests', async () => {
+    fastify.requestJournal.clear()
+    return { status: 'ok' }
+  })
+
   fastify.get('/faults', async () => ({ faults: fastify.faults.list() }))
   fastify.post('/faults', async (request, reply) => {
     const rule = fastify.faults.add(parseOrThrow(faultRule, bodyOf(request)))
@@ -120,5 +131,5 @@ export default fp(
   async (fastify: FastifyInstance) => {
     await fastify.register(adminRoutes, { prefix: ADMIN_PREFIX })
   },
-  { name: 'admin', fastify: '5.x', dependencies: ['services', 'error-handler', 'operations'] },
+  { name: 'admin', fastify: '5.x', dependencies: ['services', 'error-handler', 'operations', 'request-journal'] },
 )
