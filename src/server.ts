@@ -3,6 +3,7 @@ import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
+import { reachableBaseUrl, startMap } from './http/start-map.js'
 import { bootstrap } from './services/bootstrap-service.js'
 
 /** Starts the server: config, migrations, first-run bootstrap, listen, graceful shutdown. */
@@ -49,6 +50,7 @@ export async function startServer(): Promise<FastifyInstance> {
   }
 
   app.log.info(`Server listening at ${address}`)
+  process.stdout.write(startMap(config, reachableBaseUrl(app.server.address())))
   return app
 }
 

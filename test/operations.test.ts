@@ -19,6 +19,30 @@ describe('operations endpoints', () => {
     expect(ready.json()).toEqual({ status: 'ok', checks: { database: true, migrations: true } })
   })
 
+  it('GET / is an index of the server: JSON, or HTML for a browser, without auth', async () => {
+    t = await createTestApp()
+    const json = await t.app.inject({ method: 'GET', url: '/', headers: { accept: '*/*' } })
+    expect(json.statusCode).toBe(200)
+    expect(json.json()).toEqual({
+      name: 'socket-repos-server',
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      links: {
+        api: '/v0',
+        docs: '/docs',
+        openapi: '/openapi.json',
+        health: '/health',
+        ready: '/ready',
+        metrics: '/metrics',
+      },
+    })
+    const browser = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'
+    const html = await t.app.inject({ method: 'GET', url: '/', headers: { accept: browser } })
+    expect(html.headers['content-type']).toBe('text/html; charset=utf-8')
+    for (const href of ['/docs', '/openapi.json', '/v0', '/health']) expect(html.body).toContain(`href="${href}"`)
+    const docs = await t.app.inject({ method: 'GET', url: '/docs' })
+    expect(docs.statusCode).toBeLessThan(400)
+  })
+
   it('/ready answers 503 when the database is gone', async () => {
     const db = openDb({ path: ':memory:' })
     runMigrations(db)

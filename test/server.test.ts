@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { type StartedServer, startServer } from './helpers/process.js'
 
 /** The real entry point, as `npm start` runs it: config, migrations, bootstrap, listen, shutdown. */
@@ -55,6 +55,12 @@ describe('server start-up', () => {
   it('creates nothing with BOOTSTRAP=false', async () => {
     server = await startServer({ DATABASE_PATH: db(), BOOTSTRAP: 'false' })
     expect(server.output()).not.toContain('first run')
+    await vi.waitFor(() => expect(server?.output()).toContain('request journal:'), { timeout: 10_000 })
+    const map = server?.output() ?? ''
+    expect(map).toContain(`API base URL:    ${server?.url}/v0\n`)
+    expect(map).toContain(`docs:            ${server?.url}/docs`)
+    expect(map).toContain(`database:        ${db()}\n`)
+    expect(map).toContain('admin API:       off (set ADMIN_SECRET to turn it on)')
     expect((await api('/orgs/my-org/repos', 'sktsec_anything_at_all_here')).status).toBe(401)
   })
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import cors from '@fastify/cors'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
@@ -22,8 +23,27 @@ export function requestId(request: { headers: Record<string, string | string[] |
   return typeof incoming === 'string' && acceptableRequestId.test(incoming) ? incoming : randomUUID()
 }
 
+const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+  version: string
+}
+
+/** Whether a request's Accept header asks for HTML before JSON (a browser does; curl and SDKs do not). */
+function prefersHtml(accept: string | undefined): boolean {
+  if (!accept) return false
+  const html = accept.indexOf('text/html')
+  const json = accept.indexOf('application/json')
+  return html !== -1 && (json === -1 || html < json)
+}
+
+function indexHtml(links: Record<string, string>): string {
+  const items = Object.entries(links)
+    .map(([name, href]) => `<li>${name}: <a href="${href}">${href}</a></li>`)
+    .join('')
+  return `<!doctype html><html><head><meta charset="utf-8"><title>socket-repos-server</title></head><body><h1>socket-repos-server ${version}</h1><p>Socket's Repos &amp; Repo Labels API, self-hosted.</p><ul>${items}</ul></body></html>`
+}
+
 /**
- * What operators need around the API: request ids, CORS, /health and /ready, Prometheus /metrics,
+ * What operators need around the API: an index at /, request ids, CORS, /health and /ready, Prometheus /metrics,
  * and the fault registry the admin API drives. None of these routes is metered or authenticated.
  */
 async function operationsPlugin(fastify: FastifyInstance) {
@@ -52,6 +72,20 @@ async function operationsPlugin(fastify: FastifyInstance) {
       maxAge: 600,
     })
   }
+
+  // Outside Socket's API: no auth, no quota, not in the spec. JSON unless the client prefers HTML.
+  const links = {
+    api: '/v0',
+    docs: '/docs',
+    openapi: '/openapi.json',
+    health: '/health',
+    ready: '/ready',
+    ...(config.metrics ? { metrics: '/metrics' } : {}),
+  }
+  fastify.get('/', { schema: { hide: true } }, async (request, reply) => {
+    if (prefersHtml(request.headers.accept)) return reply.type('text/html; charset=utf-8').send(indexHtml(links))
+    return { name: 'socket-repos-server', version, links }
+  })
 
   fastify.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }))
   fastify.get('/ready', { schema: { hide: true } }, async (_request, reply) => {
