@@ -108,7 +108,10 @@ describe('organizations and scopes', () => {
       payload: { name: 'x' },
     })
     expect(response.statusCode).toBe(403)
-    expect(response.json()).toEqual({ error: { message: 'Insufficient permissions for API method', details: null } })
+    // Socket's message, and the scope the token lacks.
+    expect(response.json()).toEqual({
+      error: { message: 'Insufficient permissions for API method', details: { requiredScopes: ['repo:create'] } },
+    })
   })
 
   it('grants every repo:* scope with the repo umbrella, and nothing of repo-label', async () => {

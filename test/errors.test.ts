@@ -32,6 +32,24 @@ describe("errors in Socket's shape", () => {
     })
   })
 
+  it('lists the allowed values of an enum', async () => {
+    const query = await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos?sort=size', headers: t.auth() })
+    expect(query.statusCode).toBe(400)
+    expect(query.json().error.details.validation).toEqual([
+      {
+        location: 'querystring',
+        path: '/sort',
+        message: 'must be equal to one of the allowed values',
+        allowedValues: ['name', 'updated_at', 'created_at'],
+      },
+    ])
+    const body = await create(JSON.stringify({ name: 'x', visibility: 'secret' }))
+    expect(body.statusCode).toBe(400)
+    expect(body.json().error.details.validation).toMatchObject([
+      { location: 'body', path: '/visibility', allowedValues: ['public', 'private'] },
+    ])
+  })
+
   it('answers malformed JSON with 400', async () => {
     const response = await create('{"name": ')
     expect(response.statusCode).toBe(400)

@@ -755,7 +755,10 @@ describe('label settings', () => {
         const response = await call(label, 'acme', token)
         expect(response.statusCode, scopes.join(',')).toBe(403)
         expect(response.json()).toEqual({
-          error: { message: 'Insufficient permissions for API method', details: null },
+          error: {
+            message: 'Insufficient permissions for API method',
+            details: { requiredScopes: [expect.stringMatching(/^repo-label:/)] },
+          },
         })
       }
       await expectUntouched()

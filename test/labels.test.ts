@@ -47,6 +47,11 @@ function error(message: string) {
   return { error: { message, details: null } }
 }
 
+/** Socket's 403 for a missing scope, naming the scope required. */
+function forbidden(scope: unknown) {
+  return { error: { message: 'Insufficient permissions for API method', details: { requiredScopes: [scope] } } }
+}
+
 function expectError(response: LightMyRequestResponse, status: number, message: string) {
   expect(response.statusCode, response.body).toBe(status)
   expect(response.headers['content-type']).toMatch(/^application\/json/)
@@ -759,7 +764,7 @@ describe('labels', () => {
       const repoOnly = await issueToken(t.services, { orgSlug: 'acme', scopes: ['repo'] })
       const response = await request(t, 'GET', LABELS, { token: repoOnly })
       expect(response.statusCode).toBe(403)
-      expect(response.json()).toEqual(error('Insufficient permissions for API method'))
+      expect(response.json()).toEqual(forbidden('repo-label:list'))
       const repoList = await issueToken(t.services, { orgSlug: 'acme', scopes: ['repo:list'] })
       expectError(await request(t, 'GET', LABELS, { token: repoList }), 403, 'Insufficient permissions for API method')
     })
@@ -882,7 +887,7 @@ describe('labels', () => {
         const token = await issueToken(t.services, { orgSlug: 'acme', scopes })
         const response = await call(t, ids, 'acme', token)
         expect(response.statusCode, scopes.join(',')).toBe(403)
-        expect(response.json()).toEqual(error('Insufficient permissions for API method'))
+        expect(response.json()).toEqual(forbidden(scope))
       }
       await expectUntouched()
       const allowed = await issueToken(t.services, { orgSlug: 'acme', scopes: [scope] })
@@ -928,7 +933,7 @@ describe('labels', () => {
       const listOnly = await issueToken(t.services, { orgSlug: 'acme', scopes: ['repo-label:list'] })
       const response = await call(t, ids, 'acme', listOnly)
       expect(response.statusCode).toBe(403)
-      expect(response.json()).toEqual(error('Insufficient permissions for API method'))
+      expect(response.json()).toEqual(forbidden(expect.stringMatching(/^repo-label:/)))
       expect((await request(t, 'GET', LABELS)).json()).toEqual({ results: [body(ids.label, 'target')], nextPage: null })
     },
   )

@@ -45,7 +45,12 @@ interface RepoList {
 }
 
 const unauthorized = { error: { message: 'Invalid API token', details: null } }
-const noScope = { error: { message: 'Insufficient permissions for API method', details: null } }
+const noScope = {
+  error: {
+    message: 'Insufficient permissions for API method',
+    details: { requiredScopes: [expect.stringMatching(/^repo:(list|create|update|delete)$/)] },
+  },
+}
 const otherOrg = { error: { message: 'Organization not allowed', details: null } }
 
 /** The full wire body of a repo: the documented defaults, overridden by `fields`. */

@@ -83,12 +83,16 @@ async function authPlugin(fastify: FastifyInstance) {
       if (!principal) throw new UnauthorizedError(UNAUTHORIZED_MESSAGE)
       const orgSlug = (request.params as { org_slug?: string }).org_slug
       if (orgSlug !== undefined && orgSlug !== principal.orgSlug) throw new ForbiddenError(FORBIDDEN_ORG_MESSAGE)
-      const satisfied = operation.security.some(
-        (requirement) =>
-          requirement.scheme === request.authScheme &&
-          requirement.scopes.every((scope) => grants(principal.scopes, scope)),
+      const usable = operation.security.filter((requirement) => requirement.scheme === request.authScheme)
+      const satisfied = usable.some((requirement) =>
+        requirement.scopes.every((scope) => grants(principal.scopes, scope)),
       )
-      if (!satisfied) throw new ForbiddenError(FORBIDDEN_SCOPE_MESSAGE)
+      if (!satisfied) {
+        // Socket's message, which clients match on; the details say what the token lacks.
+        throw new ForbiddenError(FORBIDDEN_SCOPE_MESSAGE, {
+          requiredScopes: [...new Set(usable.flatMap((requirement) => requirement.scopes))],
+        })
+      }
       try {
         setRateLimitHeaders(reply, await quota.spend(principal, cost))
       } catch (error) {

@@ -62,6 +62,8 @@ async function errorHandlerPlugin(fastify: FastifyInstance) {
             location: error.validationContext ?? null,
             path: v.instancePath,
             message: v.message ?? null,
+            // An enum's message ("must be equal to one of the allowed values") does not say which they are.
+            ...(v.keyword === 'enum' ? { allowedValues: v.params.allowedValues } : {}),
           })),
         }),
       )
