@@ -40,7 +40,19 @@ describe('admin CLI', { timeout: 120_000 }, () => {
     const bad = await cli('orgs', 'create', 'not a slug')
     expect(bad.code).toBe(1)
     const listed = await cli('orgs', 'list', '--json')
-    expect(JSON.parse(listed.stdout).map((o: { slug: string }) => o.slug)).toEqual(['acme'])
+    expect(JSON.parse(listed.stdout)).toEqual([
+      {
+        id: expect.any(String),
+        slug: 'acme',
+        name: 'Acme Inc.',
+        image: null,
+        plan: 'enterprise',
+        createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      },
+    ])
+    const table = (await cli('orgs', 'list')).stdout.split('\n')
+    expect(table[0]).toMatch(/^ID\s+SLUG\s+NAME\s+PLAN\s+CREATED$/)
+    expect(table[1]).toMatch(/^\d+\s+acme\s+Acme Inc\.\s+enterprise\s+\d{4}-\d\d-\d\dT/)
   })
 
   it('creates tokens with scopes and quota that the server accepts, lists them without values, revokes them', async () => {
@@ -63,6 +75,9 @@ describe('admin CLI', { timeout: 120_000 }, () => {
     const listed = await cli('tokens', 'list', '--org', 'acme', '--json')
     expect(listed.stdout).not.toContain(token.token)
     expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ id: token.id, revokedAt: null })])
+    const rows = (await cli('tokens', 'list', '--org', 'acme')).stdout.trim().split('\n')
+    expect(rows[0]).toMatch(/^ID\s+ORG\s+PREFIX\s+SCOPES\s+MAX QUOTA\s+STATUS\s+CREATED\s+NAME$/)
+    expect(rows[1]).toMatch(new RegExp(`^${token.id}\\s+acme\\s+sktsec_\\S*…\\s+repo:list\\s+7\\s+active\\s`))
 
     const app = await buildApp({ config: testConfig({ databasePath: env.DATABASE_PATH as string }) })
     try {
@@ -98,7 +113,11 @@ describe('admin CLI', { timeout: 120_000 }, () => {
     expect(seeded.code).toBe(0)
     expect(JSON.parse(seeded.stdout)).toEqual({ orgs: 2, tokens: 3, repos: 4, labels: 2, associations: 2 })
     const exportFile = join(dir, 'export.yml')
-    expect((await run('export', '--format', 'yaml', '--output', exportFile)).code).toBe(0)
+    const written = await run('export', '--format', 'yaml', '--output', exportFile)
+    expect(written.code).toBe(0)
+    expect(written.stdout).toBe(
+      `exported {"orgs":2,"tokens":3,"repos":4,"labels":2} to ${exportFile}\n`,
+    )
     const exported = await run('export')
     const before = JSON.parse(exported.stdout)
     expect(before.orgs[0].repos.map((r: { slug: string }) => r.slug)).toEqual([

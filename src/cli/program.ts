@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from 'commander'
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import { ConfigError, loadConfig } from '../config.js'
 import { closeDb, createRepositories, DatabaseOpenError, openDb, runMigrations } from '../db/index.js'
-import type { Token } from '../db/models.js'
+import type { Org, Token } from '../db/models.js'
 import { DomainError } from '../services/errors.js'
 import { createServices, type Services } from '../services/index.js'
 import { knownScopes } from '../services/scopes.js'
@@ -45,6 +45,27 @@ function print(json: boolean, data: unknown, text: string) {
   process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`)
 }
 
+/** Rows under a header, columns padded to their widest cell; `empty` when there are no rows. */
+function table(header: string[], rows: string[][], empty: string): string {
+  if (rows.length === 0) return empty
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] ?? '').length)))
+  return [header, ...rows]
+    .map((row) =>
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')
+}
+
+const iso = (epochMs: number | null) => (epochMs === null ? null : new Date(epochMs).toISOString())
+
+/** An org as the CLI shows it: times in ISO 8601, as everywhere else. */
+function orgSummary(org: Org) {
+  return { id: org.id, slug: org.slug, name: org.name, image: org.image, plan: org.plan, createdAt: iso(org.createdAt) }
+}
+
 function tokenSummary(token: Token) {
   return {
     id: token.id,
@@ -53,9 +74,9 @@ function tokenSummary(token: Token) {
     prefix: `${token.tokenPrefix}…`,
     scopes: token.scopes,
     maxQuota: token.maxQuota,
-    createdAt: new Date(token.createdAt).toISOString(),
-    lastUsedAt: token.lastUsedAt === null ? null : new Date(token.lastUsedAt).toISOString(),
-    revokedAt: token.revokedAt === null ? null : new Date(token.revokedAt).toISOString(),
+    createdAt: iso(token.createdAt),
+    lastUsedAt: iso(token.lastUsedAt),
+    revokedAt: iso(token.revokedAt),
   }
 }
 
@@ -83,20 +104,22 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async function (this: Command, slug: string, opts: { name?: string; plan: string; json?: boolean }) {
       const org = await withServices(this, (s) => s.orgs.create({ slug, name: opts.name ?? slug, plan: opts.plan }))
-      print(Boolean(opts.json), org, `created org ${org.slug} (id ${org.id})`)
+      print(Boolean(opts.json), orgSummary(org), `created org ${org.slug} (id ${org.id})`)
     })
   orgs
     .command('list')
     .description('List organizations')
     .option('--json', 'print JSON')
     .action(async function (this: Command, opts: { json?: boolean }) {
-      const list = await withServices(this, (s) => s.orgs.list())
+      const list = (await withServices(this, (s) => s.orgs.list())).map(orgSummary)
       print(
         Boolean(opts.json),
         list,
-        list.length === 0
-          ? 'no organizations'
-          : list.map((o) => `${o.id}\t${o.slug}\t${o.name ?? ''}\t${o.plan}`).join('\n'),
+        table(
+          ['ID', 'SLUG', 'NAME', 'PLAN', 'CREATED'],
+          list.map((o) => [o.id, o.slug, o.name ?? '', o.plan, o.createdAt ?? '']),
+          'no organizations',
+        ),
       )
     })
   orgs
@@ -147,14 +170,20 @@ export function buildProgram(): Command {
       print(
         Boolean(opts.json),
         list,
-        list.length === 0
-          ? 'no tokens'
-          : list
-              .map(
-                (t) =>
-                  `${t.id}\t${t.org}\t${t.prefix}\t${t.scopes.join(' ')}\t${t.maxQuota}\t${t.revokedAt ? 'revoked' : 'active'}\t${t.name}`,
-              )
-              .join('\n'),
+        table(
+          ['ID', 'ORG', 'PREFIX', 'SCOPES', 'MAX QUOTA', 'STATUS', 'CREATED', 'NAME'],
+          list.map((t) => [
+            t.id,
+            t.org,
+            t.prefix,
+            t.scopes.join(' '),
+            String(t.maxQuota),
+            t.revokedAt ? 'revoked' : 'active',
+            t.createdAt ?? '',
+            t.name,
+          ]),
+          'no tokens',
+        ),
       )
     })
   tokens
@@ -194,8 +223,18 @@ export function buildProgram(): Command {
     .action(async function (this: Command, opts: { format: string; output?: string }) {
       const fixture = await withServices(this, (s) => s.state.export())
       const text = opts.format === 'yaml' ? stringifyYaml(fixture) : `${JSON.stringify(fixture, null, 2)}\n`
-      if (opts.output) writeFileSync(opts.output, text)
-      else process.stdout.write(text)
+      if (!opts.output) {
+        process.stdout.write(text)
+        return
+      }
+      writeFileSync(opts.output, text)
+      const count = (key: 'tokens' | 'repos' | 'labels') =>
+        fixture.orgs.reduce((sum, org) => sum + (org[key] as unknown[]).length, 0)
+      print(
+        false,
+        null,
+        `exported ${JSON.stringify({ orgs: fixture.orgs.length, tokens: count('tokens'), repos: count('repos'), labels: count('labels') })} to ${opts.output}`,
+      )
     })
   program
     .command('reset')
