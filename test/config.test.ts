@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig } from '../src/config.js'
+import { buildProgram } from '../src/cli/program.js'
+import { ConfigError, environmentDefaults, environmentVariables, loadConfig } from '../src/config.js'
 
 describe('config', () => {
   it('has working defaults and is frozen', () => {
@@ -38,6 +40,8 @@ describe('config', () => {
       ADMIN_SECRET: 'admin-secret-0123456789',
       CORS_ORIGINS: 'https://a.example, https://b.example',
       METRICS: 'false',
+      REQUEST_JOURNAL_SIZE: '0',
+      REQUEST_JOURNAL_BODY_BYTES: '100',
     })
     expect(config).toEqual({
       port: 8080,
@@ -52,6 +56,7 @@ describe('config', () => {
       corsOrigins: ['https://a.example', 'https://b.example'],
       metrics: false,
       authCacheTtlMs: 0,
+      requestJournal: { size: 0, bodyBytes: 100 },
       bootstrap: { enabled: false, orgSlug: 'ci', orgName: 'CI', token: 'abcdefghijklmnop' },
     })
   })
@@ -83,5 +88,34 @@ describe('config', () => {
     expect(message).toContain('QUOTA_COSTS="getQuota:1"')
     expect(message).toContain('ADMIN_SECRET=(value hidden)')
     expect(message).not.toContain('short')
+  })
+})
+
+describe("README's configuration table", () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+  const section = readme.slice(
+    readme.indexOf('## Configuration'),
+    readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1),
+  )
+  const rows = [...section.matchAll(/^\| `([A-Z_]+)` +\| ([^|]+?) +\|/gm)].map(([, name, value]) => ({
+    name: name ?? '',
+    documented: /^`[^`]*`$/.test(value ?? '') ? (value ?? '').slice(1, -1) : undefined,
+  }))
+
+  it('lists every variable src/config.ts reads, and no other', () => {
+    expect(rows.map((r) => r.name).sort()).toEqual([...environmentVariables].sort())
+  })
+
+  it('gives each variable the default the code has', () => {
+    const defaults = environmentDefaults()
+    for (const { name, documented } of rows) expect(documented, name).toBe(defaults[name])
+  })
+
+  it('is what `serve --help` lists', () => {
+    let text = ''
+    const serve = buildProgram().commands.find((c) => c.name() === 'serve')
+    serve?.configureOutput({ writeOut: (chunk) => (text += chunk) })
+    serve?.outputHelp()
+    for (const name of environmentVariables) expect(text).toMatch(new RegExp(`^  ${name} +\\S`, 'm'))
   })
 })

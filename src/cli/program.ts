@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { Command, InvalidArgumentError } from 'commander'
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
-import { ConfigError, loadConfig } from '../config.js'
+import { ConfigError, environmentDefaults, environmentVariables, loadConfig } from '../config.js'
 import { closeDb, createRepositories, DatabaseOpenError, openDb, runMigrations } from '../db/index.js'
 import type { Org, Token } from '../db/models.js'
 import { DomainError } from '../services/errors.js'
@@ -89,6 +89,11 @@ export function buildProgram(): Command {
   program
     .command('serve')
     .description('Start the HTTP server (configured from the environment; see README)')
+    .addHelpText('after', () => {
+      const defaults = environmentDefaults()
+      const lines = environmentVariables.map((name) => `  ${name.padEnd(28)}${defaults[name] ?? '(not set)'}`)
+      return `\nEnvironment variables (default), explained in README's "Configuration":\n${lines.join('\n')}\n`
+    })
     .action(async () => {
       const { startServer, exitOnStartupError } = await import('../server.js')
       await startServer().catch(exitOnStartupError)
