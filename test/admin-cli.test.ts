@@ -115,9 +115,7 @@ describe('admin CLI', { timeout: 120_000 }, () => {
     const exportFile = join(dir, 'export.yml')
     const written = await run('export', '--format', 'yaml', '--output', exportFile)
     expect(written.code).toBe(0)
-    expect(written.stdout).toBe(
-      `exported {"orgs":2,"tokens":3,"repos":4,"labels":2} to ${exportFile}\n`,
-    )
+    expect(written.stdout).toBe(`exported {"orgs":2,"tokens":3,"repos":4,"labels":2} to ${exportFile}\n`)
     const exported = await run('export')
     const before = JSON.parse(exported.stdout)
     expect(before.orgs[0].repos.map((r: { slug: string }) => r.slug)).toEqual([
