@@ -12,7 +12,7 @@ export const buildDir = join(benchDir, 'results', 'build')
 /**
  * Compiles src/ and the children's entry points to plain JavaScript, as `npm run build` does for
  * production, so the children run on plain `node` (no tsx loader: it adds ~30 MB of RSS and a loader on
- * every import). openapi/ and migrations/ are linked next to the output, where src/ looks for them.
+ * every import). openapi/, migrations/ and package.json are linked next to the output, where src/ looks for them.
  * Type errors elsewhere in src/ (work in progress) do not stop the emit; they are reported.
  */
 export function buildChildren(): { ms: number; warnings: string } {
@@ -26,6 +26,7 @@ export function buildChildren(): { ms: number; warnings: string } {
     }
   }
   for (const dir of ['openapi', 'migrations']) symlinkSync(join(repoRoot, dir), join(buildDir, dir), 'dir')
+  symlinkSync(join(repoRoot, 'package.json'), join(buildDir, 'package.json'), 'file')
   return { ms: performance.now() - started, warnings: out.status === 0 ? '' : `${out.stdout}${out.stderr}`.trim() }
 }
 
