@@ -145,31 +145,33 @@ describe('request journal limits', () => {
   it('holds at most capacity × (body limit + URL limit) over 100,000 requests, however large the bodies', () => {
     setFlagsFromString('--expose-gc')
     const gc = runInNewContext('gc') as () => void
-    const journal = createJournal(1000, 4096)
+    const journal = createJournal(1000, 1024)
     const body = 'x'.repeat(64 * 1024)
+    const url = `/v0/orgs/acme/repos?${'q'.repeat(10_000)}`
     gc()
     const heapBefore = process.memoryUsage().heapUsed
     for (let i = 0; i < 100_000; i++) {
-      journal.record(
-        {
-          at: i,
-          requestId: String(i),
-          method: 'POST',
-          url: `/v0/orgs/acme/repos?${'q'.repeat(10_000)}`,
-          operationId: 'createOrgRepo',
-          org: 'acme',
-          token: null,
-          status: 201,
-          durationMs: 1,
-        },
+      journal.record({
+        seq: 0,
+        at: i,
+        requestId: String(i),
+        method: 'POST',
+        url,
+        operationId: 'createOrgRepo',
+        org: 'acme',
+        tokenId: null,
+        tokenName: null,
+        status: 201,
+        durationMs: 1,
         body,
-      )
+        bodyTruncated: false,
+      })
     }
     const entries = journal.list({ limit: 100_000 })
     expect(entries).toHaveLength(1000)
-    expect(entries.every((e) => e.body?.length === 4096 && e.url.length === 2048)).toBe(true)
+    expect(entries.every((e) => e.body?.length === 1024 && e.url.length === 2048)).toBe(true)
     gc()
-    // 1000 × (4 KB + 2 KB) is some 6 MB; keeping 100,000 URLs of 10 KB alone would be 1 GB.
+    // 1000 × (1 KB + 2 KB) is some 3 MB; keeping 100,000 bodies of 64 KB would be 6.4 GB.
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(32 * 1024 * 1024)
   })
 })

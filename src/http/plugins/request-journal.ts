@@ -59,7 +59,8 @@ export interface JournalFilter {
 /** Longest URL kept, so that an entry's size is bounded whatever a client sends. */
 const URL_CHARS = 2048
 
-interface Recorded {
+/** What the hot path stores: one flat object per request, made presentable only when listed. */
+export interface Recorded {
   seq: number
   at: number
   requestId: string
@@ -67,10 +68,12 @@ interface Recorded {
   url: string
   operationId: string | null
   org: string | null
-  token: { id: string; name: string } | null
+  tokenId: string | null
+  tokenName: string | null
   status: number
   durationMs: number
-  body: string | null
+  /** The raw body as received; cut to the limit by `record`. */
+  body: string | null | undefined
   bodyTruncated: boolean
 }
 
@@ -114,11 +117,15 @@ export function createJournal(capacity: number, bodyBytes: number) {
     get recorded() {
       return seq
     },
-    record(entry: Omit<Recorded, 'seq' | 'body' | 'bodyTruncated'>, rawBody: string | undefined) {
+    /** Keeps `entry` (its `seq`, `body` and `url` are set here): no copy on the hot path. */
+    record(entry: Recorded) {
       if (capacity === 0) return
-      const [body, bodyTruncated] = keepBody(rawBody)
-      ring[seq % capacity] = { ...entry, url: keepUrl(entry.url), seq: seq + 1, body, bodyTruncated }
-      seq++
+      const [body, bodyTruncated] = keepBody(entry.body ?? undefined)
+      entry.body = body
+      entry.bodyTruncated = bodyTruncated
+      entry.url = keepUrl(entry.url)
+      entry.seq = ++seq
+      ring[(seq - 1) % capacity] = entry
     },
     list(filter: JournalFilter = {}): JournalEntry[] {
       const since = filter.since === undefined ? undefined : new Date(filter.since).getTime()
@@ -131,8 +138,20 @@ export function createJournal(capacity: number, bodyBytes: number) {
         if (filter.status !== undefined && e.status !== filter.status) continue
         if (filter.org !== undefined && e.org !== filter.org) continue
         if (since !== undefined && e.at < since) continue
-        const { at, ...rest } = e
-        found.push({ ...rest, time: new Date(at).toISOString() })
+        found.push({
+          seq: e.seq,
+          time: new Date(e.at).toISOString(),
+          requestId: e.requestId,
+          method: e.method,
+          url: e.url,
+          operationId: e.operationId,
+          org: e.org,
+          token: e.tokenId === null ? null : { id: e.tokenId, name: e.tokenName ?? '' },
+          status: e.status,
+          durationMs: e.durationMs,
+          body: e.body ?? null,
+          bodyTruncated: e.bodyTruncated,
+        })
       }
       return found
     },
@@ -161,21 +180,22 @@ async function requestJournalPlugin(fastify: FastifyInstance) {
       const principal = request.principal
       const org = (request.params as { org_slug?: unknown } | undefined)?.org_slug
       const durationMs = reply.elapsedTime
-      journal.record(
-        {
-          // Whole milliseconds on both sides, so an arrival is never dated before a clock read that preceded it.
-          at: Date.now() - Math.floor(durationMs),
-          requestId: request.id,
-          method: request.method,
-          url,
-          operationId: request.routeOptions.config.operationId ?? null,
-          org: typeof org === 'string' ? org : null,
-          token: principal ? { id: principal.tokenId, name: principal.tokenName } : null,
-          status: reply.statusCode,
-          durationMs: Math.round(durationMs * 1000) / 1000,
-        },
-        request.rawBody,
-      )
+      journal.record({
+        seq: 0,
+        // Whole milliseconds on both sides, so an arrival is never dated before a clock read that preceded it.
+        at: Date.now() - Math.floor(durationMs),
+        requestId: request.id,
+        method: request.method,
+        url,
+        operationId: request.routeOptions.config.operationId ?? null,
+        org: typeof org === 'string' ? org : null,
+        tokenId: principal ? principal.tokenId : null,
+        tokenName: principal ? principal.tokenName : null,
+        status: reply.statusCode,
+        durationMs: Math.round(durationMs * 1000) / 1000,
+        body: request.rawBody,
+        bodyTruncated: false,
+      })
     }
     done()
   })
