@@ -169,7 +169,7 @@ describe('authentication edge cases', () => {
             } else {
               expect(response.statusCode, label).toBe(403)
               expect(response.json(), label).toEqual({
-                error: { message: 'Insufficient permissions for API method', details: null },
+                error: { message: 'Insufficient permissions for API method', details: { requiredScopes: op.scopes } },
               })
               expect(response.headers['x-ratelimit-remaining'], label).toBeUndefined()
             }
