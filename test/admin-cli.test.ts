@@ -134,7 +134,7 @@ describe('admin CLI', { timeout: 120_000 }, () => {
     expect(JSON.parse((await run('export')).stdout)).toEqual(before)
     const again = await run('seed', 'examples/fixture.yml')
     expect(again.code).toBe(1)
-    expect(again.stderr).toContain('already exists')
+    expect(again.stderr).toContain('organization "acme": its slug already exists')
     // Eleven CLI processes one after another: some 35 s on a loaded 2-core machine.
   }, 120_000)
 
