@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { type DestinationStream, pino } from 'pino'
 import { type Config, ConfigError, loadConfig } from './config.js'
 import { closeDb, createRepositories, DatabaseOpenError, type Db, openDb, runMigrations } from './db/index.js'
+import { registerBodyParsers } from './http/body-parsers.js'
 import adminPlugin from './http/plugins/admin.js'
 import authPlugin from './http/plugins/auth.js'
 import errorHandler, { clientErrorHandler, frameworkErrors } from './http/plugins/error-handler.js'
@@ -14,8 +15,6 @@ import { RequestLogController } from './http/request-log.js'
 import { registerOperations } from './http/routes.js'
 import { type LoadedSpec, loadSpec } from './http/spec-loader.js'
 import { schemaCompilers } from './http/validators.js'
-import { InvalidInputError } from './services/errors.js'
-import { jsonValueProblem } from './services/field-rules.js'
 import { createServices } from './services/index.js'
 
 export interface AppOptions {
@@ -97,21 +96,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     },
   })
 
-  // JSON only (the spec's one media type); an empty body on a body-optional operation is no body.
-  app.removeContentTypeParser(['application/json', 'text/plain'])
-  const parseJson = app.getDefaultJsonParser('error', 'error')
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = body.toString()
-    request.rawBody = text
-    if (text.trim() === '') return done(null, undefined)
-    parseJson(request, text, (error, value) => {
-      if (error) return done(error, undefined)
-      // What JSON.parse lets through but no field may hold: 1e309 (Infinity), lone surrogates.
-      const problem = jsonValueProblem(value)
-      if (problem) return done(new InvalidInputError(problem), undefined)
-      done(null, value)
-    })
-  })
+  registerBodyParsers(app)
 
   await app.register(operationsPlugin)
   await app.register(authPlugin)
@@ -119,7 +104,10 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(adminPlugin)
   await app.register(swagger, { mode: 'static', specification: { document: loaded.document as never } })
   await app.register(swaggerUi, { routePrefix: '/docs' })
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  // Also where SDK 4.1's getOpenAPI/getOpenAPIJSON look: under the API prefix, without auth or quota.
+  for (const url of ['/openapi.json', '/v0/openapi', '/v0/openapi.json']) {
+    app.get(url, { schema: { hide: true } }, async () => app.swagger())
+  }
   await registerOperations(app, loaded, compilers)
   return app
 }

@@ -68,7 +68,6 @@ describe("errors in Socket's shape", () => {
     const response = await create('name=x', 'application/x-www-form-urlencoded')
     expect(response.statusCode).toBe(415)
     expect(response.json().error.details).toEqual({ code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' })
-    expect((await create('{"name":"x"}', 'text/plain')).statusCode).toBe(415)
   })
 
   it('treats an empty JSON body as no body', async () => {
@@ -117,12 +116,26 @@ describe("errors in Socket's shape", () => {
     })
   })
 
-  it('serves its OpenAPI document and Swagger UI', async () => {
+  it('serves its OpenAPI document (also at /v0/openapi and /v0/openapi.json) and Swagger UI', async () => {
     const spec = await t.app.inject({ method: 'GET', url: '/openapi.json' })
     expect(spec.statusCode).toBe(200)
     const document = spec.json()
     expect(document.openapi).toBe('3.0.0')
     expect(Object.keys(document.paths)).toContain('/orgs/{org_slug}/repos/labels/{label_id}/label-setting')
+    // Where SDK 4.1's getOpenAPI/getOpenAPIJSON look: the same document, no auth, no quota spent.
+    const quotaBefore = (await t.app.inject({ method: 'GET', url: '/v0/quota', headers: t.auth() })).json()
+    for (const url of ['/v0/openapi', '/v0/openapi.json']) {
+      const anonymous = await t.app.inject({ method: 'GET', url })
+      expect(anonymous.statusCode).toBe(200)
+      expect(anonymous.headers['content-type']).toMatch(/^application\/json/)
+      expect(anonymous.json()).toEqual(document)
+      const withToken = await t.app.inject({ method: 'GET', url, headers: t.auth(undefined, 'basic') })
+      expect(withToken.statusCode).toBe(200)
+      expect(withToken.headers).not.toHaveProperty('x-ratelimit-remaining')
+    }
+    const quotaAfter = (await t.app.inject({ method: 'GET', url: '/v0/quota', headers: t.auth() })).json()
+    expect(quotaAfter.quota).toBeTypeOf('number')
+    expect(quotaAfter.quota).toBe(quotaBefore.quota)
     const ui = await t.app.inject({ method: 'GET', url: '/docs/' })
     expect(ui.statusCode).toBe(200)
     expect(ui.headers['content-type']).toContain('text/html')
