@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -69,7 +70,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   })
   const loaded = await spec()
 
-  const app = Fastify({
+  const fastifyOptions = {
     logger: {
       level: config.logLevel,
       // No redaction pass (it costs every line): nothing logged carries a header. The request line
@@ -81,7 +82,16 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     logController: new RequestLogController(),
     frameworkErrors,
     clientErrorHandler,
-  })
+  }
+  // HTTPS only when configured (config.ts checked the files); the routes are the same either way.
+  const app = (
+    config.tls
+      ? Fastify({
+          ...fastifyOptions,
+          https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) },
+        })
+      : Fastify(fastifyOptions)
+  ) as FastifyInstance
 
   const compilers = schemaCompilers()
   app.setValidatorCompiler(compilers.validatorCompiler)

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import { createSecureContext } from 'node:tls'
 import { z } from 'zod'
 import { orgFields, orgSlug, tokenValue } from './services/field-rules.js'
 
@@ -59,6 +61,9 @@ const envSchema = z.object({
   REQUEST_JOURNAL_SIZE: integer(0, 100_000).default(1000),
   /** How much of each request body the journal keeps, in bytes. */
   REQUEST_JOURNAL_BODY_BYTES: integer(0, 1024 * 1024).default(4096),
+  /** PEM certificate (chain) and private key: with both, the server speaks HTTPS only. */
+  TLS_CERT_FILE: z.string().optional(),
+  TLS_KEY_FILE: z.string().optional(),
 })
 
 /** Every environment variable the server reads (README's configuration table lists the same, tested). */
@@ -106,6 +111,8 @@ export interface Config {
     readonly orgName: string | undefined
     readonly token: string | undefined
   }
+  /** HTTPS with this certificate and key (PEM files, checked readable and matching at start); HTTP when undefined. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined
 }
 
 /** Never echoed back, not even in a configuration error. */
@@ -129,6 +136,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
   }
   const e = parsed.data
+  const tls = checkTls(e.TLS_CERT_FILE, e.TLS_KEY_FILE)
   return deepFreeze({
     port: e.PORT,
     host: e.HOST,
@@ -152,7 +160,39 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       orgName: e.BOOTSTRAP_ORG_NAME,
       token: e.BOOTSTRAP_TOKEN,
     },
+    tls,
   })
+}
+
+/** Both files or neither; each readable PEM, and the key the certificate's. */
+function checkTls(certFile: string | undefined, keyFile: string | undefined): Config['tls'] {
+  if (certFile === undefined && keyFile === undefined) return undefined
+  const fail = (variable: string, problem: string): never => {
+    throw new ConfigError(`Invalid configuration:\n  ${variable}: ${problem}`)
+  }
+  if (certFile === undefined) return fail('TLS_CERT_FILE', 'must be set too when TLS_KEY_FILE is')
+  if (keyFile === undefined) return fail('TLS_KEY_FILE', 'must be set too when TLS_CERT_FILE is')
+  const read = (variable: string, file: string) => {
+    try {
+      return readFileSync(file)
+    } catch (error) {
+      return fail(variable, `cannot read ${JSON.stringify(file)} (${(error as NodeJS.ErrnoException).code ?? error})`)
+    }
+  }
+  const cert = read('TLS_CERT_FILE', certFile)
+  const key = read('TLS_KEY_FILE', keyFile)
+  if (!cert.toString('latin1').includes('-----BEGIN CERTIFICATE-----')) {
+    fail('TLS_CERT_FILE', `${JSON.stringify(certFile)} holds no PEM certificate`)
+  }
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key.toString('latin1'))) {
+    fail('TLS_KEY_FILE', `${JSON.stringify(keyFile)} holds no PEM private key`)
+  }
+  try {
+    createSecureContext({ cert, key })
+  } catch (error) {
+    fail('TLS_KEY_FILE', `is not the key of the certificate in TLS_CERT_FILE (${(error as Error).message})`)
+  }
+  return { certFile, keyFile }
 }
 
 /** A config for tests and in-process use: defaults, an in-memory database, then `overrides`. */

@@ -55,7 +55,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<S
       await app.listen({ port, host })
       const address = app.server.address()
       const bound = typeof address === 'object' && address ? address.port : port
-      return `http://${host.includes(':') ? `[${host}]` : host}:${bound}/v0`
+      return `${config.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${bound}/v0`
     },
     seed: (fixture) => state.seed(fixture),
     reset: (resetOptions) => state.reset(resetOptions),

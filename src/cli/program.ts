@@ -7,6 +7,7 @@ import type { Org, Token } from '../db/models.js'
 import { DomainError } from '../services/errors.js'
 import { createServices, type Services } from '../services/index.js'
 import { knownScopes } from '../services/scopes.js'
+import { CertificateExistsError, createSelfSignedCertificate, DEFAULT_TLS_HOSTS } from '../tls.js'
 
 /**
  * Admin commands over the database file the server uses (DATABASE_PATH, or --database). They
@@ -31,6 +32,11 @@ async function withServices<T>(command: Command, run: (services: Services) => Pr
 
 function nonNegativeInteger(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number ≥ 0')
+  return Number(value)
+}
+
+function positiveInteger(value: string): number {
+  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError('expected a whole number ≥ 1')
   return Number(value)
 }
 
@@ -253,6 +259,35 @@ export function buildProgram(): Command {
       print(false, null, opts.everything ? 'database emptied' : `reset ${opts.org ?? 'all orgs'}`)
     })
 
+  const tls = program.command('tls').description('Certificates for serving HTTPS (TLS_CERT_FILE, TLS_KEY_FILE)')
+  tls
+    .command('create-cert')
+    .description('Create a self-signed certificate and key for local HTTPS (cert.pem, key.pem)')
+    .requiredOption('--out-dir <dir>', 'folder to write cert.pem and key.pem to (created if missing)')
+    .option(
+      '--host <names>',
+      `DNS names and IP addresses it is valid for (default: ${DEFAULT_TLS_HOSTS.join(',')})`,
+      scopeList,
+    )
+    .option('--days <days>', 'validity in days', positiveInteger, 365)
+    .option('--force', 'replace existing files')
+    .option('--json', 'print JSON')
+    .action(async (opts: { outDir: string; host?: string[]; days: number; force?: boolean; json?: boolean }) => {
+      const files = await createSelfSignedCertificate({
+        outDir: opts.outDir,
+        days: opts.days,
+        force: Boolean(opts.force),
+        ...(opts.host ? { hosts: opts.host } : {}),
+      })
+      print(
+        Boolean(opts.json),
+        { ...files, notAfter: files.notAfter.toISOString() },
+        `created ${files.certFile} and ${files.keyFile} (valid until ${files.notAfter.toISOString()})\n` +
+          `serve HTTPS with:  TLS_CERT_FILE=${files.certFile} TLS_KEY_FILE=${files.keyFile}\n` +
+          `trust it in Node:  NODE_EXTRA_CA_CERTS=${files.certFile}`,
+      )
+    })
+
   return program
 }
 
@@ -260,7 +295,12 @@ export async function runCli(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv)
   } catch (error) {
-    if (error instanceof DomainError || error instanceof ConfigError || error instanceof DatabaseOpenError) {
+    if (
+      error instanceof DomainError ||
+      error instanceof ConfigError ||
+      error instanceof DatabaseOpenError ||
+      error instanceof CertificateExistsError
+    ) {
       process.stderr.write(`error: ${error.message}\n`)
       process.exitCode = 1
       return

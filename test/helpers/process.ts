@@ -51,7 +51,7 @@ export function startServer(env: Record<string, string>): Promise<StartedServer>
     }, 20_000)
     const onData = (chunk: Buffer) => {
       output += chunk.toString()
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
+      const match = /Server listening at (https?:\/\/127\.0\.0\.1:\d+)/.exec(output)
       if (match?.[1]) {
         clearTimeout(timer)
         child.stdout.off('data', onData)
