@@ -20,6 +20,7 @@ export interface WireResponse {
   /** Lower-cased names; repeated headers joined with ", ". */
   headers: Record<string, string>
   body: string
+  // biome-ignore lint/suspicious/noExplicitAny: bodies are read as light-my-request's json() reads them
   json(): any
 }
 
