@@ -23,7 +23,15 @@ describe('admin CLI', { timeout: 120_000 }, () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
   it('has --help on every command', async () => {
-    for (const command of [[], ['orgs'], ['orgs', 'create'], ['tokens', 'create'], ['tokens', 'revoke'], ['serve']]) {
+    for (const command of [
+      [],
+      ['orgs'],
+      ['orgs', 'create'],
+      ['tokens', 'create'],
+      ['tokens', 'revoke'],
+      ['serve'],
+      ['tls', 'create-cert'],
+    ]) {
       const result = await cli(...command, '--help')
       expect(result.code).toBe(0)
       expect(result.stdout).toContain('Usage: socket-repos-server')
