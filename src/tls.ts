@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { join, resolve } from 'node:path'
-import { generate } from 'selfsigned'
 
 /**
  * A self-signed certificate for local HTTPS (docs/tls.md): Socket's Python scanner refuses a plain
@@ -47,6 +46,8 @@ export async function createSelfSignedCertificate(options: SelfSignedOptions): P
   const notBeforeDate = new Date()
   const notAfter = new Date(notBeforeDate.getTime() + days * 86_400_000)
   const commonName = hosts.find((host) => isIP(host) === 0) ?? hosts[0] ?? 'localhost'
+  // Loaded on use: the admin CLI's other commands should not pay for an X.509 library at start.
+  const { generate } = await import('selfsigned')
   const pems = await generate([{ name: 'commonName', value: commonName }], {
     keyType: 'rsa',
     keySize: 2048,
