@@ -10,6 +10,8 @@ import { basic, exchange, pythonRequest, type Target } from './wire.js'
  * `accept: application/json`, and JSON bodies as a string with **no Content-Type** (Python
  * `requests` with `data=json.dumps(...)`, whose default separators are ", " and ": ") — against a
  * listening server. Each test asserts the status the SDK branches on and the fields it reads.
+ * Not replayed: `repos.update`, which raises before sending anything (it unpacks `kwargs.keys()` as
+ * pairs); the request it means to send (POST …/repos/{slug}, no Content-Type) is in content-types.test.ts.
  */
 describe('socketdev 3.5.0 (Python SDK) on the wire', () => {
   let t: TestApp
