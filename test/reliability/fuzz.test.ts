@@ -462,29 +462,31 @@ function poisonedDraft(op: SpecOperation): fc.Arbitrary<Draft> {
         fc.constantFrom('1e309', '-1e309', 'Infinity', '1e300', '9007199254740992', '9007199254740993'),
       )
     : fc.constant(undefined)
-  return fc
-    .record({
-      draft: draftFor(op),
-      body: objectValue(op.body?.schema ?? { type: 'object', properties: {} }, 'valid'),
-      target,
-      badQuery,
-      inQuery: integerQuery.length && op.body ? fc.boolean() : fc.constant(integerQuery.length > 0),
-    })
-    .map(({ draft, body, target: [name, bad], badQuery, inQuery }): Draft => {
-      const valid = {
-        ...draft,
-        method: op.method,
-        auth: 0,
-        rawQuery: null,
-        contentType: 'application/json',
-        query: draft.query.filter(([key]) => !integerQuery.some((p) => p.name === key)),
-      }
-      if (inQuery && badQuery) return { ...valid, query: [...valid.query, badQuery], body: { kind: 'none' } }
-      return { ...valid, body: { kind: 'json', value: { ...body, [name]: bad } } }
-    })
-    // `POST …/repos/labels` is createOrgRepoLabel, not updateOrgRepo of a repo slugged "labels"
-    // (a reserved slug): that route drops the repo fields the poison was put in.
-    .filter((draft) => draft.pathParams.repo_slug?.value !== 'labels')
+  return (
+    fc
+      .record({
+        draft: draftFor(op),
+        body: objectValue(op.body?.schema ?? { type: 'object', properties: {} }, 'valid'),
+        target,
+        badQuery,
+        inQuery: integerQuery.length && op.body ? fc.boolean() : fc.constant(integerQuery.length > 0),
+      })
+      .map(({ draft, body, target: [name, bad], badQuery, inQuery }): Draft => {
+        const valid = {
+          ...draft,
+          method: op.method,
+          auth: 0,
+          rawQuery: null,
+          contentType: 'application/json',
+          query: draft.query.filter(([key]) => !integerQuery.some((p) => p.name === key)),
+        }
+        if (inQuery && badQuery) return { ...valid, query: [...valid.query, badQuery], body: { kind: 'none' } }
+        return { ...valid, body: { kind: 'json', value: { ...body, [name]: bad } } }
+      })
+      // `POST …/repos/labels` is createOrgRepoLabel, not updateOrgRepo of a repo slugged "labels"
+      // (a reserved slug): that route drops the repo fields the poison was put in.
+      .filter((draft) => draft.pathParams.repo_slug?.value !== 'labels')
+  )
 }
 
 const CONTENT_TYPES_ODD = [
