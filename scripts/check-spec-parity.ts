@@ -4,12 +4,17 @@
  *   npx tsx scripts/check-spec-parity.ts [--upstream-dir <dir>]
  *
  * <dir> holds Socket's `socket-repos-api-openapi.yml` (the contract for the 15 Repos and Repo Labels operations)
- * and `socket-openapi-full.json` (Socket's full, newer spec: the source of GET /quota and GET /organizations, and
- * of the compatible additions we serve). Default: ../shared/upstream from the repository root; a given relative
- * path is read from the current directory.
+ * and `socket-openapi-full.json` (Socket's full, newer spec: the contract of GET /quota, GET /organizations, the org
+ * security and license policy, the audit log and the API-token operations, and the source of the compatible
+ * additions we serve). Default: ../shared/upstream from the repository root; a given relative path is read from
+ * the current directory.
+ *
+ * Operations marked `x-socket-repos-extension: true` are ours, not Socket's (SDK 4.0.1's token paths, the
+ * effective policy): they are not compared, but their paths must not exist in Socket's full spec, where they
+ * could shadow or change a Socket operation.
  *
  * Both documents are dereferenced, then compared operation by operation: path and method, operationId, tags,
- * summary, description, security, vendor extensions, parameters (name, in, order, required, description, schema),
+ * summary, deprecated, description, security, vendor extensions, parameters (name, in, order, required, description, schema),
  * request body (required, media types, schema), status codes, and per response its description, headers and
  * schema; plus the eight Socket* response components and the security schemes. Schemas are compared recursively
  * on every keyword except prose (description, title, examples): type, enum, nullable, default, bounds, format,
@@ -64,6 +69,10 @@ interface Deviation {
 
 const LABEL_SETTING_GET = 'getOrgRepoLabelSetting/responses/200/schema'
 const LABEL_SETTING_PUT = 'updateOrgRepoLabelSetting/requestBody/schema'
+const TOKEN_OPERATIONS = 'postAPIToken,getAPITokens,postAPITokenUpdate,postAPITokensRotate,postAPITokensRevoke'
+
+/** Socket's full spec, dereferenced (set by main before any comparison). */
+let fullSpec: Json = {}
 
 const deviations: Deviation[] = [
   {
@@ -119,9 +128,31 @@ const deviations: Deviation[] = [
     expect: (_upstream, _head, operation) => quotaUnitsOf(operation),
   },
   {
-    at: '/updateOrgRepoLabelSetting/x-strict-body',
+    at: '/{updateOrgRepoLabelSetting,updateOrgSecurityPolicy}/x-strict-body',
     reason: 'extension: the body is validated without dropping unknown properties (unknown alert type → 400)',
     expect: () => true,
+  },
+  {
+    at: '/{getOrgLicensePolicy/responses/200,updateOrgLicensePolicy/responses/200,updateOrgLicensePolicy/requestBody}/schema',
+    reason: 'free-form license policy object: additionalProperties: true, or fast-json-stringify serializes it as {}',
+    expect: (upstream) => freeForm(upstream),
+  },
+  {
+    at: '/getAuditLogEvents/responses/200/schema/properties/results/items/properties/payload',
+    reason: 'free-form event payload: additionalProperties: true, or fast-json-stringify serializes it as {}',
+    expect: (upstream) => freeForm(upstream),
+  },
+  {
+    at: `/{${TOKEN_OPERATIONS}}/responses`,
+    reason:
+      "Socket's token operations list no 400, yet a body or query that breaks their schema must be refused: " +
+      "the SocketBadRequest response Socket's other operations declare",
+    expect: (upstream) => {
+      const responses = asObject(upstream, 'responses')
+      if ('400' in responses) throw new Error('Socket declares a 400 here now: remove the deviation')
+      const badRequest = objectOrEmpty(objectOrEmpty(fullSpec.components).responses).SocketBadRequest
+      return { ...responses, '400': asObject(badRequest, "Socket's SocketBadRequest") }
+    },
   },
 ]
 
@@ -364,6 +395,7 @@ function compareResponse(at: string, ours: Json, theirs: Json, head: Json): void
 }
 
 const operationKeys = new Set([
+  'deprecated',
   'tags',
   'summary',
   'operationId',
@@ -376,7 +408,7 @@ const operationKeys = new Set([
 
 function compareOperation(name: string, ours: Json, theirs: Json, head: Json): void {
   const at = `/${name}`
-  for (const key of ['operationId', 'tags', 'summary', 'security'] as const) {
+  for (const key of ['operationId', 'tags', 'summary', 'security', 'deprecated'] as const) {
     compareValue(`${at}/${key}`, ours[key], theirs[key])
   }
   compareProse(`${at}/description`, ours.description, theirs.description)
@@ -427,7 +459,7 @@ function compareOperation(name: string, ours: Json, theirs: Json, head: Json): v
 
   // Responses: the same status codes, each the same.
   const ourResponses = objectOrEmpty(ours.responses)
-  const theirResponses = objectOrEmpty(theirs.responses)
+  const theirResponses = objectOrEmpty(expected(`${at}/responses`, objectOrEmpty(theirs.responses), head.responses))
   const headResponses = objectOrEmpty(head.responses)
   if (!same(Object.keys(ourResponses).sort(), Object.keys(theirResponses).sort())) {
     differ(`${at}/responses`, `ours [${Object.keys(ourResponses)}], Socket's [${Object.keys(theirResponses)}]`)
@@ -494,7 +526,22 @@ async function main(): Promise<void> {
     const [method = '', path = ''] = key.split(' ')
     targets.push({ method, path, theirs, head: fullOperations.get(key) ?? {} })
   }
-  for (const key of ['GET /quota', 'GET /organizations']) {
+  fullSpec = full
+  const fromFullSpec = [
+    'GET /quota',
+    'GET /organizations',
+    'GET /orgs/{org_slug}/settings/security-policy',
+    'POST /orgs/{org_slug}/settings/security-policy',
+    'GET /orgs/{org_slug}/settings/license-policy',
+    'POST /orgs/{org_slug}/settings/license-policy',
+    'GET /orgs/{org_slug}/audit-log',
+    'POST /orgs/{org_slug}/api-tokens',
+    'GET /orgs/{org_slug}/api-tokens',
+    'POST /orgs/{org_slug}/api-tokens/update',
+    'POST /orgs/{org_slug}/api-tokens/rotate',
+    'POST /orgs/{org_slug}/api-tokens/revoke',
+  ]
+  for (const key of fromFullSpec) {
     const [method = '', path = ''] = key.split(' ')
     const theirs = fullOperations.get(key)
     if (theirs) targets.push({ method, path, theirs, head: {} })
@@ -517,8 +564,14 @@ async function main(): Promise<void> {
     else differ(`/${name}`, `${key} missing from ours`)
   }
   const targetKeys = new Set(targets.map((target) => `${target.method} ${target.path}`))
-  for (const key of ourOperations.keys()) {
-    if (!targetKeys.has(key)) differ(`/paths`, `${key} only in ours`)
+  const fullPaths = new Set(Object.keys(objectOrEmpty(full.paths)))
+  let extensions = 0
+  for (const [key, operation] of ourOperations) {
+    if (targetKeys.has(key)) continue
+    const path = key.slice(key.indexOf(' ') + 1)
+    if (operation['x-socket-repos-extension'] !== true) differ(`/paths`, `${key} only in ours`)
+    else if (fullPaths.has(path)) differ(`/paths`, `${key}: an extension on a path of Socket's full spec`)
+    else extensions++
   }
 
   // The response components, including the two no operation refers to (SocketInternalServerError, SocketGone).
@@ -542,7 +595,8 @@ async function main(): Promise<void> {
   }
   for (const difference of differences) console.log(`DIFFERENCE ${difference.at}: ${difference.what}`)
   console.log(
-    `${targets.length} operations compared, ${applications} documented deviations applied ` +
+    `${targets.length} operations compared, ${extensions} extension operations on paths of their own, ` +
+      `${applications} documented deviations applied ` +
       `(${applied.size} of ${deviations.length} allowlist entries), ${differences.length} differences`,
   )
   process.exit(differences.length > 0 ? 1 : 0)

@@ -33,6 +33,8 @@ const envSchema = z.object({
   QUOTA_WINDOW_SECONDS: integer(1).default(3600),
   /** How long a verified token stays cached in memory; bounds how late a revocation from another process is seen. */
   AUTH_CACHE_TTL_MS: integer(0, 3_600_000).default(5000),
+  /** Audit-log events older than this many days are deleted (hourly, in small batches); 0 keeps them forever. */
+  AUDIT_LOG_RETENTION_DAYS: integer(0, 36_500).default(90),
   /** Per-operation quota costs overriding the spec's, e.g. `getOrgRepoList=0,createOrgRepo=2`. */
   QUOTA_COSTS: z
     .string()
@@ -105,6 +107,8 @@ export interface Config {
     /** Bytes of each request body kept. */
     readonly bodyBytes: number
   }
+  /** Days an audit-log event is kept; 0: forever. */
+  readonly auditLogRetentionDays: number
   readonly bootstrap: {
     readonly enabled: boolean
     readonly orgSlug: string
@@ -154,6 +158,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metrics: e.METRICS,
     authCacheTtlMs: e.AUTH_CACHE_TTL_MS,
     requestJournal: { size: e.REQUEST_JOURNAL_SIZE, bodyBytes: e.REQUEST_JOURNAL_BODY_BYTES },
+    auditLogRetentionDays: e.AUDIT_LOG_RETENTION_DAYS,
     bootstrap: {
       enabled: e.BOOTSTRAP,
       orgSlug: e.BOOTSTRAP_ORG_SLUG,

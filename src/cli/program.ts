@@ -6,7 +6,7 @@ import { closeDb, createRepositories, DatabaseOpenError, openDb, runMigrations }
 import type { Org, Token } from '../db/models.js'
 import { DomainError } from '../services/errors.js'
 import { createServices, type Services } from '../services/index.js'
-import { knownScopes } from '../services/scopes.js'
+import { allScopes } from '../services/scopes.js'
 import { CertificateExistsError, createSelfSignedCertificate, DEFAULT_TLS_HOSTS } from '../tls.js'
 
 /**
@@ -148,7 +148,11 @@ export function buildProgram(): Command {
     .description('Create an API token; its value is printed once and stored only as a hash')
     .requiredOption('--org <slug>', 'organization the token belongs to')
     .option('--name <name>', 'a label for the token', '')
-    .option('--scopes <list>', `comma-separated scopes (${knownScopes.join(', ')})`, scopeList)
+    .option(
+      '--scopes <list>',
+      `comma-separated scopes of Socket's vocabulary, e.g. repo:list,repo-label (default: ${allScopes.join(',')})`,
+      scopeList,
+    )
     .option('--max-quota <units>', 'units per quota window (default: QUOTA_DEFAULT_MAX)', nonNegativeInteger)
     .option('--token <value>', 'use this value instead of a generated one (at least 16 characters)')
     .option('--json', 'print JSON')

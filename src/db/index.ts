@@ -1,8 +1,10 @@
 import type { Db } from './client.js'
 import { createListCursorCache } from './list-cursor-cache.js'
+import { createAuditRepository } from './repositories/audit-repository.js'
 import { createHealthRepository } from './repositories/health-repository.js'
 import { createLabelRepository } from './repositories/label-repository.js'
 import { createOrgRepository } from './repositories/org-repository.js'
+import { createOrgSettingsRepository } from './repositories/org-settings-repository.js'
 import { createRepoRepository } from './repositories/repo-repository.js'
 import { createStateRepository } from './repositories/state-repository.js'
 import { createTokenRepository } from './repositories/token-repository.js'
@@ -15,14 +17,18 @@ export type * from './models.js'
 export function createRepositories(db: Db) {
   // Shared so that every path that removes or changes repos in bulk also forgets list positions.
   const cursors = createListCursorCache()
+  // Written by the other repositories inside the transaction of each change it records.
+  const audit = createAuditRepository(db)
   const parts = {
     orgs: createOrgRepository(db, cursors),
-    tokens: createTokenRepository(db),
-    repos: createRepoRepository(db, cursors),
-    labels: createLabelRepository(db),
+    tokens: createTokenRepository(db, audit.write),
+    repos: createRepoRepository(db, cursors, audit.write),
+    labels: createLabelRepository(db, audit.write),
   }
   return {
     ...parts,
+    orgSettings: createOrgSettingsRepository(db, audit.write),
+    audit,
     state: createStateRepository(db, parts, cursors),
     health: createHealthRepository(db),
   }

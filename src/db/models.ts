@@ -25,7 +25,62 @@ export interface Token {
   createdAt: number
   lastUsedAt: number | null
   revokedAt: number | null
+  /** SHA-256 of the token value, hex (a digest, never the value). */
+  tokenHash: string
+  /** Stable across rotations. */
+  groupUuid: string
+  visibility: TokenVisibility
+  committers: Committer[]
 }
+
+export type TokenVisibility = 'admin' | 'organization'
+
+/** Socket's committer object of an API token, stored as given. */
+export interface Committer {
+  email?: string
+  provider?: 'api' | 'azure' | 'bitbucket' | 'github' | 'gitlab'
+  providerLoginName?: string
+  providerUserId?: string
+}
+
+/** An org's own policy (docs/org-policies.md). */
+export interface OrgPolicy {
+  securityPolicyDefault: IssueRulesPolicyDefault
+  /** The customized rules only. */
+  securityPolicyRules: IssueRules
+  licensePolicy: LicensePolicy
+}
+
+export interface LicensePolicy {
+  allow?: string[]
+  warn?: string[]
+  options?: string[]
+}
+
+/** Who made a change: the token of the request, by id and name (never its value). */
+export interface Actor {
+  tokenId: string
+  name: string
+}
+
+export interface NewAuditEvent {
+  orgId: string
+  type: string
+  actor: Actor | null
+  /** The changed object. */
+  payload: Record<string, unknown>
+}
+
+export interface AuditEvent extends NewAuditEvent {
+  id: string
+  createdAt: number
+}
+
+/**
+ * The audit records of a write, built from the write's result inside its transaction; none when the
+ * write changed nothing.
+ */
+export type AuditOf<R> = (result: R) => NewAuditEvent[]
 
 export interface IntegrationMeta {
   type?: 'github'

@@ -34,8 +34,57 @@ export const tokens = sqliteTable(
     createdAt: integer('created_at').notNull(),
     lastUsedAt: integer('last_used_at'),
     revokedAt: integer('revoked_at'),
+    /** Socket's stable group UUID: the same for a token and every token that replaced it by rotation. */
+    groupUuid: text('group_uuid').notNull().default(''),
+    /** Socket's deprecated `visibility` of a token, stored as given. */
+    visibility: text('visibility', { enum: ['admin', 'organization'] })
+      .notNull()
+      .default('organization'),
+    /** JSON array of Socket's committer objects (`{email, provider, providerLoginName, providerUserId}`). */
+    committers: text('committers').notNull().default('[]'),
   },
-  (t) => [index('tokens_org_idx').on(t.orgId)],
+  (t) => [index('tokens_org_idx').on(t.orgId), index('tokens_group_idx').on(t.groupUuid)],
+)
+
+/** An org's own security and license policy; no row means the documented defaults (docs/org-policies.md). */
+export const orgSettings = sqliteTable('org_settings', {
+  orgId: integer('org_id')
+    .primaryKey()
+    .references(() => orgs.id, { onDelete: 'cascade' }),
+  securityPolicyDefault: text('security_policy_default', { enum: ['default', 'low', 'medium', 'high'] })
+    .notNull()
+    .default('default'),
+  /** JSON object of alert type → `{action}`: the customized rules only. */
+  securityPolicyRules: text('security_policy_rules').notNull().default('{}'),
+  /** JSON object `{allow?, warn?, options?}`. */
+  licensePolicy: text('license_policy').notNull().default('{}'),
+  updatedAt: integer('updated_at').notNull(),
+})
+
+/**
+ * What happened in an org, written in the transaction of the change it records. The actor is the
+ * token that made the request: its id and its name, never its value.
+ */
+export const auditEvents = sqliteTable(
+  'audit_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    orgId: integer('org_id')
+      .notNull()
+      .references(() => orgs.id, { onDelete: 'cascade' }),
+    /** One of the `type` enum of Socket's audit log, e.g. `CreateLabel`. */
+    type: text('type').notNull(),
+    actorTokenId: integer('actor_token_id'),
+    actorName: text('actor_name'),
+    /** JSON object: the changed object. */
+    payload: text('payload').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    index('audit_events_org_created_idx').on(t.orgId, t.createdAt, t.id),
+    index('audit_events_org_type_created_idx').on(t.orgId, t.type, t.createdAt, t.id),
+    index('audit_events_created_idx').on(t.createdAt),
+  ],
 )
 
 export const repos = sqliteTable(
@@ -111,3 +160,5 @@ export type OrgRow = typeof orgs.$inferSelect
 export type TokenRow = typeof tokens.$inferSelect
 export type RepoRow = typeof repos.$inferSelect
 export type LabelRow = typeof labels.$inferSelect
+export type OrgSettingsRow = typeof orgSettings.$inferSelect
+export type AuditEventRow = typeof auditEvents.$inferSelect

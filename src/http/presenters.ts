@@ -1,5 +1,6 @@
-import type { Label, Org, Repo } from '../db/models.js'
+import type { AuditEvent, Label, Org, Repo, Token } from '../db/models.js'
 import { policyFlags } from '../services/label-service.js'
+import { sriHash } from '../services/token-service.js'
 import type { Schemas } from './handlers/types.js'
 
 /**
@@ -43,4 +44,64 @@ export function labelBody(label: Label): Required<Schemas['Label']> {
 
 export function organizationBody(org: Org): Schemas['Organization'] {
   return { id: org.id, name: org.name, image: org.image, plan: org.plan, slug: org.slug }
+}
+
+/** A token as Socket's list shows it: never its value (`token_values=include` shows the stored prefix only). */
+export function apiTokenBody(token: Token, includeValue: boolean): Schemas['ApiTokenList']['tokens'][number] {
+  return {
+    // Stored as given: only the fields the caller sent.
+    committers: token.committers as Schemas['ApiTokenCommitter'][],
+    created_by: null,
+    created_at: iso(token.createdAt),
+    group_uuid: token.groupUuid,
+    hash: sriHash(token.tokenHash),
+    id: token.id,
+    // Required and not nullable in Socket's schema: a token never used reads as its schema default, ''.
+    last_used_at: token.lastUsedAt === null ? '' : iso(token.lastUsedAt),
+    max_quota: token.maxQuota,
+    name: token.name,
+    scopes: token.scopes as Schemas['ApiTokenScopes'],
+    token: includeValue ? `${token.tokenPrefix}…` : null,
+    visibility: token.visibility,
+  }
+}
+
+export function createdTokenBody(token: Token, secret: string): Schemas['ApiTokenCreated'] {
+  return { created_by: null, group_uuid: token.groupUuid, token: secret, hash: sriHash(token.tokenHash) }
+}
+
+export function rotatedTokenBody(token: Token, secret: string): Schemas['ApiTokenRotated'] {
+  return { id: token.id, group_uuid: token.groupUuid, created_by: null, token: secret, hash: sriHash(token.tokenHash) }
+}
+
+export function tokenHashBody(token: Token): Schemas['ApiTokenUpdated'] {
+  return { hash: sriHash(token.tokenHash) }
+}
+
+/** An audit event as Socket's audit log lists it; the actor (token id and name) is in the payload. */
+export function auditEventBody(
+  event: AuditEvent,
+  organizationName: string,
+): Schemas['AuditLogPage']['results'][number] {
+  const at = iso(event.createdAt)
+  return {
+    event_id: event.id,
+    created_at: at,
+    updated_at: at,
+    country_code: null,
+    organization_id: event.orgId,
+    ip_address: null,
+    payload: {
+      ...event.payload,
+      actor: event.actor ? { type: 'api-token', token_id: event.actor.tokenId, token_name: event.actor.name } : null,
+    },
+    status_code: 200,
+    type: event.type,
+    user_agent: null,
+    user_id: null,
+    // No Socket user is behind a token request: the user fields are empty, the token is in payload.actor.
+    user_email: '',
+    user_image: '',
+    organization_name: organizationName,
+  }
 }

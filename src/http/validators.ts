@@ -2,7 +2,17 @@ import { Ajv, type Options } from 'ajv'
 import fastJson from 'fast-json-stringify'
 import type { FastifySchemaCompiler, FastifySerializerCompiler } from 'fastify'
 
-const common: Options = { allErrors: false, strict: false }
+/**
+ * The string formats the spec uses. `uuid` is checked; `date` (Socket's token timestamps, which this
+ * server writes as full ISO-8601 instants, docs/api-tokens.md) and `int32` (a header) are not.
+ */
+export const specFormats: NonNullable<Options['formats']> = {
+  uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+  date: true,
+  int32: true,
+}
+
+const common: Options = { allErrors: false, strict: false, formats: specFormats }
 
 /**
  * Request validation, by part of the request:

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { MAX_ID, toRowId } from '../db/ids.js'
-import { knownScopes } from './scopes.js'
+import { isKnownScope } from './scopes.js'
 
 /**
  * The rule of every field, once. The API's services, the admin CLI (through the same services),
@@ -221,8 +221,6 @@ export const tokenValue = z
 
 export const tokenName = line('token name', 200)
 
-export const scope = z
-  .string()
-  .refine((s) => knownScopes.includes(s), { error: (issue) => `unknown scope "${String(issue.input)}"` })
+export const scope = z.string().refine(isKnownScope, { error: (issue) => `unknown scope "${String(issue.input)}"` })
 
 export const scopes = z.array(scope).min(1, 'at least one scope is required')

@@ -1,6 +1,8 @@
 import type { Config } from '../config.js'
 import type { Repositories } from '../db/index.js'
+import { createAuditService } from './audit-service.js'
 import { createLabelService } from './label-service.js'
+import { createOrgPolicyService } from './org-policy-service.js'
 import { createOrgService } from './org-service.js'
 import { createQuotaService } from './quota-service.js'
 import { createRepoService } from './repo-service.js'
@@ -8,7 +10,7 @@ import { createStateService } from './state-service.js'
 import { createTokenService } from './token-service.js'
 
 export interface ServiceOptions {
-  config: Pick<Config, 'quota' | 'authCacheTtlMs'>
+  config: Pick<Config, 'quota' | 'authCacheTtlMs'> & Partial<Pick<Config, 'auditLogRetentionDays'>>
   /** The clock (epoch ms); tests move it to cross quota windows. */
   now?: () => number
 }
@@ -30,11 +32,23 @@ export function createServices(repositories: Repositories, { config, now = Date.
     defaultMaxQuota: config.quota.defaultMax,
     cacheTtlMs: config.authCacheTtlMs,
   })
+  const repos = createRepoService({ repos: repositories.repos, now })
   return {
     orgs: createOrgService({ orgs: repositories.orgs, now }),
     tokens,
     quota,
-    repos: createRepoService({ repos: repositories.repos, now }),
+    repos,
+    orgPolicies: createOrgPolicyService({
+      settings: repositories.orgSettings,
+      labels: repositories.labels,
+      repos,
+      now,
+    }),
+    audit: createAuditService({
+      audit: repositories.audit,
+      now,
+      retentionDays: config.auditLogRetentionDays ?? 0,
+    }),
     labels: createLabelService({ labels: repositories.labels, now }),
     health: repositories.health,
     state: createStateService({

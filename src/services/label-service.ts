@@ -1,5 +1,6 @@
-import { type Label, type LabelSettingKey, type LabelSettings, labelSettingKeys } from '../db/models.js'
+import { type Actor, type Label, type LabelSettingKey, type LabelSettings, labelSettingKeys } from '../db/models.js'
 import type { LabelRepository } from '../db/repositories/label-repository.js'
+import { auditEvent } from './audit-service.js'
 import { ConflictError, InvalidInputError, NotFoundError, refuseWhenIdsExhausted } from './errors.js'
 import { labelName, MAX_POLICY_DEPTH, nestsDeeperThan } from './field-rules.js'
 import { parseOrThrow } from './validation.js'
@@ -40,8 +41,12 @@ export function createLabelService(deps: { labels: LabelRepository; now: () => n
   return {
     get,
 
-    async create(orgId: string, name: string): Promise<Label> {
-      const result = await refuseWhenIdsExhausted(labels.create({ orgId, name: parseOrThrow(labelName, name) }, now()))
+    async create(orgId: string, name: string, actor?: Actor): Promise<Label> {
+      const result = await refuseWhenIdsExhausted(
+        labels.create({ orgId, name: parseOrThrow(labelName, name) }, now(), (label) =>
+          actor ? [auditEvent(orgId, 'CreateLabel', actor, { label: { id: label.id, name: label.name } })] : [],
+        ),
+      )
       if (!result.ok) throw new ConflictError(`Label "${name}" already exists`, { name })
       return result.label
     },
@@ -54,25 +59,53 @@ export function createLabelService(deps: { labels: LabelRepository; now: () => n
     },
 
     /** Renames; renaming a label to its own name (in any case) is allowed, another label's name is a conflict. */
-    async rename(orgId: string, labelId: string, name: string): Promise<Label> {
-      const result = await labels.rename(orgId, labelId, parseOrThrow(labelName, name), now())
+    async rename(orgId: string, labelId: string, name: string, actor?: Actor): Promise<Label> {
+      const result = await labels.rename(orgId, labelId, parseOrThrow(labelName, name), now(), ({ before, after }) =>
+        actor
+          ? [
+              auditEvent(orgId, 'UpdateLabel', actor, {
+                label_id: after.id,
+                before: { name: before.name },
+                after: { name: after.name },
+              }),
+            ]
+          : [],
+      )
       if (result.ok) return result.label
       if (result.reason === 'conflict') throw new ConflictError(`Label "${name}" already exists`, { name })
       throw new NotFoundError('Label not found', { label_id: labelId })
     },
 
     /** Deletes the label with its associations and settings. */
-    async delete(orgId: string, labelId: string): Promise<void> {
-      if (!(await labels.delete(orgId, labelId))) throw new NotFoundError('Label not found', { label_id: labelId })
+    async delete(orgId: string, labelId: string, actor?: Actor): Promise<void> {
+      const deleted = await labels.delete(orgId, labelId, now(), (label) =>
+        actor
+          ? [
+              auditEvent(orgId, 'DeleteLabel', actor, {
+                label: { id: label.id, name: label.name, repository_ids: label.repositoryIds },
+              }),
+            ]
+          : [],
+      )
+      if (!deleted) throw new NotFoundError('Label not found', { label_id: labelId })
     },
 
-    async associate(orgId: string, labelId: string, repositoryId: string | undefined): Promise<void> {
-      const result = await labels.associate(orgId, labelId, requireRepositoryId(repositoryId), now())
+    /** Associating twice changes nothing and records nothing. */
+    async associate(orgId: string, labelId: string, repositoryId: string | undefined, actor?: Actor): Promise<void> {
+      const result = await labels.associate(orgId, labelId, requireRepositoryId(repositoryId), now(), (pair) =>
+        actor && pair.changed
+          ? [auditEvent(orgId, 'AssociateLabel', actor, { label_id: pair.labelId, repository_id: pair.repoId })]
+          : [],
+      )
       throwForAssociation(result, labelId, repositoryId)
     },
 
-    async disassociate(orgId: string, labelId: string, repositoryId: string | undefined): Promise<void> {
-      const result = await labels.disassociate(orgId, labelId, requireRepositoryId(repositoryId))
+    async disassociate(orgId: string, labelId: string, repositoryId: string | undefined, actor?: Actor): Promise<void> {
+      const result = await labels.disassociate(orgId, labelId, requireRepositoryId(repositoryId), now(), (pair) =>
+        actor && pair.changed
+          ? [auditEvent(orgId, 'DisassociateLabel', actor, { label_id: pair.labelId, repository_id: pair.repoId })]
+          : [],
+      )
       throwForAssociation(result, labelId, repositoryId)
     },
 
@@ -85,7 +118,12 @@ export function createLabelService(deps: { labels: LabelRepository; now: () => n
     },
 
     /** Writes the keys given and leaves the others alone; each given key is replaced whole. */
-    async updateSettings(orgId: string, labelId: string, settings: Partial<LabelSettings>): Promise<void> {
+    async updateSettings(
+      orgId: string,
+      labelId: string,
+      settings: Partial<LabelSettings>,
+      actor?: Actor,
+    ): Promise<void> {
       const given = Object.fromEntries(
         Object.entries(settings).filter(([key, value]) => isLabelSettingKey(key) && value !== undefined),
       ) as Partial<LabelSettings>
@@ -94,17 +132,35 @@ export function createLabelService(deps: { labels: LabelRepository; now: () => n
           max_depth: MAX_POLICY_DEPTH,
         })
       }
-      if (!(await labels.updateSettings(orgId, labelId, given, now()))) {
-        throw new NotFoundError('Label not found', { label_id: labelId })
-      }
+      const keys = Object.keys(given) as LabelSettingKey[]
+      const updated = await labels.updateSettings(orgId, labelId, given, now(), ({ labelId: id, before, after }) =>
+        actor && keys.length > 0
+          ? [
+              auditEvent(orgId, 'UpdateLabelSetting', actor, {
+                label_id: id,
+                before: Object.fromEntries(keys.map((key) => [key, before[key]])),
+                after: Object.fromEntries(keys.map((key) => [key, after[key]])),
+              }),
+            ]
+          : [],
+      )
+      if (!updated) throw new NotFoundError('Label not found', { label_id: labelId })
     },
 
     /** Unsets one key; unsetting a key that is not set succeeds. */
-    async deleteSetting(orgId: string, labelId: string, key: string): Promise<void> {
+    async deleteSetting(orgId: string, labelId: string, key: string, actor?: Actor): Promise<void> {
       const k = settingKey(key)
-      if (!(await labels.updateSettings(orgId, labelId, { [k]: null }, now()))) {
-        throw new NotFoundError('Label not found', { label_id: labelId })
-      }
+      const updated = await labels.updateSettings(orgId, labelId, { [k]: null }, now(), ({ labelId: id, before }) =>
+        actor && before[k] !== null
+          ? [auditEvent(orgId, 'DeleteLabelSetting', actor, { label_id: id, setting_key: k, before: before[k] })]
+          : [],
+      )
+      if (!updated) throw new NotFoundError('Label not found', { label_id: labelId })
+    },
+
+    /** The settings of the labels associated with a repo, by ascending label id. */
+    settingsOfRepo(orgId: string, repoId: string) {
+      return labels.settingsOfRepo(orgId, repoId)
     },
   }
 }

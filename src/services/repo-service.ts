@@ -1,6 +1,7 @@
 import { z } from 'zod'
-import type { Page, Repo, RepoSortKey } from '../db/models.js'
+import type { Actor, Page, Repo, RepoSortKey } from '../db/models.js'
 import type { RepoPatch, RepoRepository } from '../db/repositories/repo-repository.js'
+import { auditEvent } from './audit-service.js'
 import { ConflictError, InvalidInputError, NotFoundError, refuseWhenIdsExhausted } from './errors.js'
 import { deriveSlug, RESERVED_REPO_SLUGS, repoDefaults, repoFields, repoSlug } from './field-rules.js'
 import { parseOrThrow } from './validation.js'
@@ -120,9 +121,18 @@ export function createRepoService(deps: { repos: RepoRepository; now: () => numb
     },
 
     /** Deletes the repo and its label associations. */
-    async delete(orgId: string, repoSlug: string, workspace: string | undefined): Promise<void> {
+    async delete(orgId: string, repoSlug: string, workspace: string | undefined, actor?: Actor): Promise<void> {
       const repo = await resolve(orgId, repoSlug, workspace)
-      if (!(await repos.delete(repo.id))) throw new NotFoundError('Repository not found', { slug: repoSlug })
+      const deleted = await repos.delete(repo.id, now(), (gone) =>
+        actor
+          ? [
+              auditEvent(orgId, 'DeleteRepository', actor, {
+                repository: { id: gone.id, slug: gone.slug, workspace: gone.workspace, name: gone.name },
+              }),
+            ]
+          : [],
+      )
+      if (!deleted) throw new NotFoundError('Repository not found', { slug: repoSlug })
     },
   }
 }

@@ -23,6 +23,7 @@ import {
   tokenValue,
   workspace,
 } from './field-rules.js'
+import { allScopes } from './scopes.js'
 import { hashToken, TOKEN_PREFIX } from './token-service.js'
 import { parseOrThrow } from './validation.js'
 
@@ -43,7 +44,7 @@ const tokenFixture = z
       .optional(),
     token_prefix: line('token_prefix', 64).optional(),
     name: tokenName.default(''),
-    scopes: scopes.default(['repo', 'repo-label']),
+    scopes: scopes.default([...allScopes]),
     max_quota: quotaUnits.default(1000),
     created_at: timestamp.optional(),
     revoked_at: timestamp.nullable().default(null),

@@ -1,6 +1,7 @@
 import { Ajv, type ValidateFunction } from 'ajv'
 import type { FastifyInstance } from 'fastify'
 import { type LoadedSpec, loadSpec, toJsonSchema } from '../../src/http/spec-loader.js'
+import { specFormats } from '../../src/http/validators.js'
 
 /**
  * The contract is tested, not trusted: every response an operation route sends in a test is
@@ -29,7 +30,13 @@ let compiled: Promise<Map<string, Map<string, ValidateFunction>>> | undefined
 
 async function validators(): Promise<Map<string, Map<string, ValidateFunction>>> {
   compiled ??= loadSpec().then((spec: LoadedSpec) => {
-    const ajv = new Ajv({ strict: false, allErrors: true, removeAdditional: false, useDefaults: false })
+    const ajv = new Ajv({
+      strict: false,
+      allErrors: true,
+      removeAdditional: false,
+      useDefaults: false,
+      formats: specFormats,
+    })
     const byOperation = new Map<string, Map<string, ValidateFunction>>()
     for (const op of spec.operations) {
       const byStatus = new Map<string, ValidateFunction>()

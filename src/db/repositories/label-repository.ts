@@ -1,8 +1,9 @@
 import { and, eq, sql } from 'drizzle-orm'
 import type { Db } from '../client.js'
 import { checkedRowId, toRowId } from '../ids.js'
-import type { IssueRules, Label, LabelSettingKey, LabelSettings, Page } from '../models.js'
+import type { AuditOf, IssueRules, Label, LabelSettingKey, LabelSettings, Page } from '../models.js'
 import { type LabelRow, labels, repoLabels, repos } from '../schema.js'
+import { type AuditWriter, recordAudit } from './audit-repository.js'
 
 export type LabelWriteResult = { ok: true; label: Label } | { ok: false; reason: 'not_found' | 'conflict' }
 export type AssociationResult = 'ok' | 'label_not_found' | 'repo_not_found'
@@ -89,8 +90,11 @@ const labelColumns = `id, org_id AS orgId, name, issue_rules AS issueRules,
   issue_rules_policy_default AS issueRulesPolicyDefault, license_policy AS licensePolicy,
   recently_published_threshold_ms AS recentlyPublishedThresholdMs, created_at AS createdAt, updated_at AS updatedAt`
 
-export function createLabelRepository(db: Db) {
+export function createLabelRepository(db: Db, audit?: AuditWriter) {
   const sqlite = db.$client
+  function record<R>(auditOf: AuditOf<R> | undefined, result: R, now: number): void {
+    recordAudit(audit, auditOf, result, now)
+  }
   const selectLabel = sqlite.prepare<{ orgId: number; id: number }, LabelRow>(
     `SELECT ${labelColumns} FROM labels WHERE org_id = @orgId AND id = @id`,
   )
@@ -100,6 +104,11 @@ export function createLabelRepository(db: Db) {
   const selectAssociations = sqlite.prepare<{ ids: string }, { labelId: number; repoId: number }>(
     `SELECT label_id AS labelId, repo_id AS repoId FROM repo_labels
      WHERE label_id IN (SELECT value FROM json_each(@ids)) ORDER BY label_id, repo_id`,
+  )
+
+  const selectRepoLabels = sqlite.prepare<{ orgId: number; repoId: number }, LabelRow>(
+    `SELECT ${labelColumns} FROM labels WHERE org_id = @orgId
+       AND id IN (SELECT label_id FROM repo_labels WHERE repo_id = @repoId) ORDER BY id`,
   )
 
   /** The ids of the repos associated with each label, ascending: one statement for a whole page. */
@@ -134,7 +143,7 @@ export function createLabelRepository(db: Db) {
    * The lookup comes first, under the write lock: a refused duplicate writes nothing (not even an id).
    * Synchronous: usable inside a transaction.
    */
-  function insert(input: NewLabel, now: number): LabelWriteResult {
+  function insert(input: NewLabel, now: number, auditOf?: AuditOf<Label>): LabelWriteResult {
     const orgId = Number(input.orgId)
     return db.transaction(
       (tx) => {
@@ -157,22 +166,33 @@ export function createLabelRepository(db: Db) {
           .returning()
           .get()
         checkedRowId(row.id, 'labels')
-        return { ok: true, label: toLabel(row, []) } as const
+        const label = toLabel(row, [])
+        record(auditOf, label, now)
+        return { ok: true, label } as const
       },
       { behavior: 'immediate' },
     )
   }
 
   /** Associates a repo of the same org with the label; a no-op when they are. Synchronous: usable inside a transaction. */
-  function associate(orgId: string, labelId: string, repoId: string, now: number): AssociationResult {
+  function associate(
+    orgId: string,
+    labelId: string,
+    repoId: string,
+    now: number,
+    auditOf?: AuditOf<{ labelId: string; repoId: string; changed: boolean }>,
+  ): AssociationResult {
     return db.transaction(
       (tx) => {
         const pair = findPair(tx, orgId, labelId, repoId)
         if (typeof pair === 'string') return pair
-        tx.insert(repoLabels)
-          .values({ ...pair, createdAt: now })
-          .onConflictDoNothing()
-          .run()
+        const changed =
+          tx
+            .insert(repoLabels)
+            .values({ ...pair, createdAt: now })
+            .onConflictDoNothing()
+            .run().changes > 0
+        record(auditOf, { labelId: String(pair.labelId), repoId: String(pair.repoId), changed }, now)
         return 'ok'
       },
       { behavior: 'immediate' },
@@ -194,8 +214,8 @@ export function createLabelRepository(db: Db) {
       return rows.map((row) => toLabel(row, ids.get(row.id) ?? []))
     },
 
-    async create(input: NewLabel, now: number): Promise<LabelWriteResult> {
-      return insert(input, now)
+    async create(input: NewLabel, now: number, auditOf?: AuditOf<Label>): Promise<LabelWriteResult> {
+      return insert(input, now, auditOf)
     },
 
     async findById(orgId: string, labelId: string): Promise<Label | undefined> {
@@ -218,50 +238,85 @@ export function createLabelRepository(db: Db) {
       return row ? toSettings(row) : undefined
     },
 
-    async rename(orgId: string, labelId: string, name: string, now: number): Promise<LabelWriteResult> {
+    async rename(
+      orgId: string,
+      labelId: string,
+      name: string,
+      now: number,
+      auditOf?: AuditOf<{ before: Label; after: Label }>,
+    ): Promise<LabelWriteResult> {
       const id = toRowId(labelId)
       if (id === undefined) return { ok: false, reason: 'not_found' }
-      try {
-        const changed = db
-          .update(labels)
-          .set({ name, updatedAt: now })
-          .where(and(eq(labels.orgId, Number(orgId)), eq(labels.id, id)))
-          .run().changes
-        if (changed === 0) return { ok: false, reason: 'not_found' }
-      } catch (error) {
-        if (isUniqueViolation(error)) return { ok: false, reason: 'conflict' }
-        throw error
-      }
-      const label = load(Number(orgId), id)
-      return label ? { ok: true, label } : { ok: false, reason: 'not_found' }
+      return db.transaction(
+        (): LabelWriteResult => {
+          const before = load(Number(orgId), id)
+          if (!before) return { ok: false, reason: 'not_found' }
+          try {
+            db.update(labels)
+              .set({ name, updatedAt: now })
+              .where(and(eq(labels.orgId, Number(orgId)), eq(labels.id, id)))
+              .run()
+          } catch (error) {
+            if (isUniqueViolation(error)) return { ok: false, reason: 'conflict' }
+            throw error
+          }
+          const label = load(Number(orgId), id)
+          if (!label) return { ok: false, reason: 'not_found' }
+          record(auditOf, { before, after: label }, now)
+          return { ok: true, label }
+        },
+        { behavior: 'immediate' },
+      )
     },
 
     /** Deletes the label; its associations and settings go with it in the same statement. */
-    async delete(orgId: string, labelId: string): Promise<boolean> {
+    async delete(orgId: string, labelId: string, now: number, auditOf?: AuditOf<Label>): Promise<boolean> {
       const id = toRowId(labelId)
       if (id === undefined) return false
-      return (
-        db
-          .delete(labels)
-          .where(and(eq(labels.orgId, Number(orgId)), eq(labels.id, id)))
-          .run().changes > 0
+      return db.transaction(
+        () => {
+          const label = auditOf ? load(Number(orgId), id) : undefined
+          const deleted =
+            db
+              .delete(labels)
+              .where(and(eq(labels.orgId, Number(orgId)), eq(labels.id, id)))
+              .run().changes > 0
+          if (deleted && label) record(auditOf, label, now)
+          return deleted
+        },
+        { behavior: 'immediate' },
       )
     },
 
     /** Associates a repo of the same org with the label; associating twice is a no-op. */
-    async associate(orgId: string, labelId: string, repoId: string, now: number): Promise<AssociationResult> {
-      return associate(orgId, labelId, repoId, now)
+    async associate(
+      orgId: string,
+      labelId: string,
+      repoId: string,
+      now: number,
+      auditOf?: AuditOf<{ labelId: string; repoId: string; changed: boolean }>,
+    ): Promise<AssociationResult> {
+      return associate(orgId, labelId, repoId, now, auditOf)
     },
 
     /** Removes the association; removing one that does not exist is a no-op. */
-    async disassociate(orgId: string, labelId: string, repoId: string): Promise<AssociationResult> {
+    async disassociate(
+      orgId: string,
+      labelId: string,
+      repoId: string,
+      now: number,
+      auditOf?: AuditOf<{ labelId: string; repoId: string; changed: boolean }>,
+    ): Promise<AssociationResult> {
       return db.transaction(
         (tx) => {
           const pair = findPair(tx, orgId, labelId, repoId)
           if (typeof pair === 'string') return pair
-          tx.delete(repoLabels)
-            .where(and(eq(repoLabels.labelId, pair.labelId), eq(repoLabels.repoId, pair.repoId)))
-            .run()
+          const changed =
+            tx
+              .delete(repoLabels)
+              .where(and(eq(repoLabels.labelId, pair.labelId), eq(repoLabels.repoId, pair.repoId)))
+              .run().changes > 0
+          record(auditOf, { labelId: String(pair.labelId), repoId: String(pair.repoId), changed }, now)
           return 'ok'
         },
         { behavior: 'immediate' },
@@ -274,16 +329,41 @@ export function createLabelRepository(db: Db) {
       labelId: string,
       settings: Partial<LabelSettings>,
       now: number,
+      auditOf?: AuditOf<{ labelId: string; before: LabelSettings; after: LabelSettings }>,
     ): Promise<boolean> {
       const id = toRowId(labelId)
       if (id === undefined) return false
-      return (
-        db
-          .update(labels)
-          .set({ ...settingsToColumns(settings), updatedAt: now })
-          .where(and(eq(labels.orgId, Number(orgId)), eq(labels.id, id)))
-          .run().changes > 0
+      return db.transaction(
+        () => {
+          const before = auditOf ? selectLabel.get({ orgId: Number(orgId), id }) : undefined
+          const changed =
+            db
+              .update(labels)
+              .set({ ...settingsToColumns(settings), updatedAt: now })
+              .where(and(eq(labels.orgId, Number(orgId)), eq(labels.id, id)))
+              .run().changes > 0
+          const after = before ? selectLabel.get({ orgId: Number(orgId), id }) : undefined
+          if (changed && before && after) {
+            record(auditOf, { labelId: String(id), before: toSettings(before), after: toSettings(after) }, now)
+          }
+          return changed
+        },
+        { behavior: 'immediate' },
       )
+    },
+
+    /** The settings of every label associated with the repo, by ascending label id. */
+    async settingsOfRepo(
+      orgId: string,
+      repoId: string,
+    ): Promise<{ id: string; name: string; settings: LabelSettings }[]> {
+      const id = toRowId(repoId)
+      if (id === undefined) return []
+      return selectRepoLabels.all({ orgId: Number(orgId), repoId: id }).map((row) => ({
+        id: String(row.id),
+        name: row.name,
+        settings: toSettings(row),
+      }))
     },
   }
 }

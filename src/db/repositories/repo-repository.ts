@@ -4,8 +4,9 @@ import type { Db } from '../client.js'
 import { createGroupCommit } from '../group-commit.js'
 import { checkedRowId, toRowId } from '../ids.js'
 import { type Cursor, createListCursorCache, type ListCursorCache } from '../list-cursor-cache.js'
-import type { IntegrationMeta, Page, Repo, RepoSortKey, RepoState } from '../models.js'
+import type { AuditOf, IntegrationMeta, Page, Repo, RepoSortKey, RepoState } from '../models.js'
 import { type RepoRow, repos } from '../schema.js'
+import { type AuditWriter, recordAudit } from './audit-repository.js'
 
 /** A repo to insert: what the API sets, plus what only fixtures may (the id, times, scan and integration). */
 export type NewRepo = Omit<RepoState, 'headFullScanId' | 'integrationMeta'> &
@@ -93,7 +94,7 @@ function listSql(
     ORDER BY ${column} ${direction}, id ${direction} LIMIT @limit OFFSET @offset`
 }
 
-export function createRepoRepository(db: Db, cursors: ListCursorCache = createListCursorCache()) {
+export function createRepoRepository(db: Db, cursors: ListCursorCache = createListCursorCache(), audit?: AuditWriter) {
   const dataVersion = db.$client.prepare('PRAGMA data_version').pluck()
   const sqlite = db.$client
   const findInWorkspace = sqlite.prepare<{ orgId: number; workspace: string; slug: string }, RawRepoRow>(
@@ -244,10 +245,17 @@ export function createRepoRepository(db: Db, cursors: ListCursorCache = createLi
     },
 
     /** Deletes the repo and, by foreign-key cascade in the same statement, its label associations. */
-    async delete(id: string): Promise<boolean> {
+    async delete(id: string, now: number, auditOf?: AuditOf<Repo>): Promise<boolean> {
       const rowId = toRowId(id)
       if (rowId === undefined) return false
-      const deleted = db.delete(repos).where(eq(repos.id, rowId)).returning({ orgId: repos.orgId }).get()
+      const deleted = db.transaction(
+        () => {
+          const row = db.delete(repos).where(eq(repos.id, rowId)).returning().get()
+          if (row) recordAudit(audit, auditOf, toRepo(row), now)
+          return row
+        },
+        { behavior: 'immediate' },
+      )
       if (deleted) cursors.invalidateOrg(deleted.orgId)
       return deleted !== undefined
     },

@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto'
 import { and, eq, sql } from 'drizzle-orm'
 import type { Db } from '../client.js'
 import { IdsExhaustedError, toRowId } from '../ids.js'
 import type { ListCursorCache } from '../list-cursor-cache.js'
 import type { LabelState, OrgState, ResetScope, StateSnapshot, TokenState } from '../models.js'
-import { labels, orgs, repos, tokens } from '../schema.js'
+import { auditEvents, labels, orgSettings, orgs, repos, tokens } from '../schema.js'
 import type { LabelRepository } from './label-repository.js'
 import type { OrgRepository } from './org-repository.js'
 import type { RepoRepository } from './repo-repository.js'
@@ -85,7 +86,7 @@ export function createStateRepository(db: Db, parts: StateParts, cursors?: ListC
     )
     for (const token of state.tokens) {
       attempt(
-        () => parts.tokens.insert({ ...token, orgId: org.id }, now),
+        () => parts.tokens.insert({ ...token, orgId: org.id, groupUuid: randomUUID() }, now),
         `token "${token.name}" of "${org.slug}"`,
         conflictOf('token', token.id, () => {
           const holder = db.select({ id: tokens.id }).from(tokens).where(eq(tokens.tokenHash, token.tokenHash)).get()
@@ -224,10 +225,14 @@ export function createStateRepository(db: Db, parts: StateParts, cursors?: ListC
           if (orgId === undefined) {
             tx.delete(repos).run()
             tx.delete(labels).run()
+            tx.delete(orgSettings).run()
+            tx.delete(auditEvents).run()
             tx.update(tokens).set({ quotaUsed: 0, windowStartedAt: 0 }).run()
           } else {
             tx.delete(repos).where(eq(repos.orgId, orgId)).run()
             tx.delete(labels).where(eq(labels.orgId, orgId)).run()
+            tx.delete(orgSettings).where(eq(orgSettings.orgId, orgId)).run()
+            tx.delete(auditEvents).where(eq(auditEvents.orgId, orgId)).run()
             tx.update(tokens)
               .set({ quotaUsed: 0, windowStartedAt: 0 })
               .where(and(eq(tokens.orgId, orgId)))

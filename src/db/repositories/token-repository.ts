@@ -1,8 +1,9 @@
-import { and, asc, eq, isNull, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm'
 import type { Db } from '../client.js'
 import { checkedRowId, toRowId } from '../ids.js'
-import type { Token } from '../models.js'
+import type { AuditOf, Committer, Page, Token, TokenVisibility } from '../models.js'
 import { orgs, tokens } from '../schema.js'
+import { type AuditWriter, recordAudit } from './audit-repository.js'
 
 export interface NewToken {
   orgId: string
@@ -15,10 +16,26 @@ export interface NewToken {
   id?: string
   createdAt?: number
   revokedAt?: number | null
+  /** Socket's stable group uuid; the same across rotations. */
+  groupUuid: string
+  visibility?: TokenVisibility
+  committers?: Committer[]
 }
 
 /** A token as a whole-state export writes it: its digest, never its value. */
 export type StoredToken = Token & { tokenHash: string }
+
+/** What an update through Socket's token endpoint may change. */
+export interface TokenPatch {
+  name?: string
+  scopes: string[]
+  maxQuota: number
+  visibility: TokenVisibility
+  committers: Committer[]
+}
+
+/** How a token is named in Socket's token endpoints' bodies. */
+export type TokenSelector = { id: string } | { tokenHash: string } | { groupUuid: string }
 
 /** The state of a token's quota in its current window. */
 export interface QuotaState {
@@ -41,9 +58,18 @@ const tokenColumns = {
   createdAt: tokens.createdAt,
   lastUsedAt: tokens.lastUsedAt,
   revokedAt: tokens.revokedAt,
+  tokenHash: tokens.tokenHash,
+  groupUuid: tokens.groupUuid,
+  visibility: tokens.visibility,
+  committers: tokens.committers,
 }
 
-type TokenSelection = Omit<Token, 'id' | 'orgId' | 'scopes'> & { id: number; orgId: number; scopes: string }
+type TokenSelection = Omit<Token, 'id' | 'orgId' | 'scopes' | 'committers'> & {
+  id: number
+  orgId: number
+  scopes: string
+  committers: string
+}
 
 function toToken(row: TokenSelection): Token {
   return {
@@ -51,10 +77,24 @@ function toToken(row: TokenSelection): Token {
     id: String(row.id),
     orgId: String(row.orgId),
     scopes: row.scopes.split(' ').filter(Boolean),
+    committers: JSON.parse(row.committers) as Committer[],
   }
 }
 
-export function createTokenRepository(db: Db) {
+export function createTokenRepository(db: Db, audit?: AuditWriter) {
+  function record<R>(auditOf: AuditOf<R> | undefined, result: R, now: number): void {
+    recordAudit(audit, auditOf, result, now)
+  }
+  function selectById(id: number): Token | undefined {
+    const row = selectTokens().where(eq(tokens.id, id)).get()
+    return row ? toToken(row) : undefined
+  }
+  function selectorCondition(selector: TokenSelector) {
+    if ('id' in selector) return eq(tokens.id, toRowId(selector.id) ?? -1)
+    if ('tokenHash' in selector) return eq(tokens.tokenHash, selector.tokenHash)
+    return eq(tokens.groupUuid, selector.groupUuid)
+  }
+
   const selectTokens = () => db.select(tokenColumns).from(tokens).innerJoin(orgs, eq(orgs.id, tokens.orgId))
   const findActiveByHash = selectTokens()
     .where(and(eq(tokens.tokenHash, sql.placeholder('hash')), isNull(tokens.revokedAt)))
@@ -106,6 +146,9 @@ export function createTokenRepository(db: Db) {
         maxQuota: input.maxQuota,
         createdAt: input.createdAt ?? now,
         revokedAt: input.revokedAt ?? null,
+        groupUuid: input.groupUuid,
+        visibility: input.visibility ?? 'organization',
+        committers: JSON.stringify(input.committers ?? []),
       })
       .onConflictDoNothing()
       .returning({ id: tokens.id })
@@ -134,8 +177,110 @@ export function createTokenRepository(db: Db) {
     allOfOrg,
 
     /** Inserts a token; `undefined` when its hash is already stored (the same token twice). */
-    async create(input: NewToken, now: number): Promise<Token | undefined> {
-      return db.transaction(() => insert(input, now), { behavior: 'immediate' })
+    async create(input: NewToken, now: number, auditOf?: AuditOf<Token>): Promise<Token | undefined> {
+      return db.transaction(
+        () => {
+          const token = insert(input, now)
+          if (token) record(auditOf, token, now)
+          return token
+        },
+        { behavior: 'immediate' },
+      )
+    },
+
+    /** The org's active token named by the selector (several selectors: all must name the same token). */
+    async findActiveInOrg(orgId: string, selectors: TokenSelector[]): Promise<Token | undefined> {
+      const org = toRowId(orgId)
+      if (org === undefined || selectors.length === 0) return undefined
+      const row = selectTokens()
+        .where(and(eq(tokens.orgId, org), isNull(tokens.revokedAt), ...selectors.map(selectorCondition)))
+        .get()
+      return row ? toToken(row) : undefined
+    },
+
+    /** The org's active tokens by creation (then id), a page at a time. */
+    async listActive(orgId: string, direction: 'asc' | 'desc', limit: number, offset: number): Promise<Page<Token>> {
+      const order =
+        direction === 'asc' ? [asc(tokens.createdAt), asc(tokens.id)] : [desc(tokens.createdAt), desc(tokens.id)]
+      const rows = selectTokens()
+        .where(and(eq(tokens.orgId, toRowId(orgId) ?? -1), isNull(tokens.revokedAt)))
+        .orderBy(...order)
+        .limit(limit + 1)
+        .offset(offset)
+        .all()
+      return { items: rows.slice(0, limit).map(toToken), hasMore: rows.length > limit }
+    },
+
+    /** Changes an active token's settings; undefined when there is no such active token. */
+    async update(id: string, patch: TokenPatch, now: number, auditOf?: AuditOf<{ before: Token; after: Token }>) {
+      const rowId = toRowId(id)
+      if (rowId === undefined) return undefined
+      return db.transaction(
+        () => {
+          const before = selectById(rowId)
+          if (!before || before.revokedAt !== null) return undefined
+          db.update(tokens)
+            .set({
+              ...(patch.name === undefined ? {} : { name: patch.name }),
+              scopes: patch.scopes.join(' '),
+              maxQuota: patch.maxQuota,
+              visibility: patch.visibility,
+              committers: JSON.stringify(patch.committers),
+            })
+            .where(eq(tokens.id, rowId))
+            .run()
+          const after = selectById(rowId)
+          if (after) record(auditOf, { before, after }, now)
+          return after
+        },
+        { behavior: 'immediate' },
+      )
+    },
+
+    /**
+     * Replaces an active token by a new one of the same group, settings and quota use (a rotation
+     * must not refill a quota), and revokes the old one, in one transaction. Undefined when the old
+     * token is not active or the new value is taken.
+     */
+    async rotate(
+      id: string,
+      value: { tokenHash: string; tokenPrefix: string },
+      now: number,
+      auditOf?: AuditOf<{ old: Token; replacement: Token }>,
+    ): Promise<Token | undefined> {
+      const rowId = toRowId(id)
+      if (rowId === undefined) return undefined
+      return db.transaction(
+        () => {
+          const old = selectById(rowId)
+          if (!old || old.revokedAt !== null) return undefined
+          const inserted = insert(
+            {
+              orgId: old.orgId,
+              name: old.name,
+              tokenHash: value.tokenHash,
+              tokenPrefix: value.tokenPrefix,
+              scopes: old.scopes,
+              maxQuota: old.maxQuota,
+              groupUuid: old.groupUuid,
+              visibility: old.visibility,
+              committers: old.committers,
+            },
+            now,
+          )
+          if (!inserted) return undefined
+          const newId = Number(inserted.id)
+          db.update(tokens)
+            .set({ quotaUsed: old.quotaUsed, windowStartedAt: old.windowStartedAt })
+            .where(eq(tokens.id, newId))
+            .run()
+          db.update(tokens).set({ revokedAt: now }).where(eq(tokens.id, rowId)).run()
+          const replacement = selectById(newId)
+          if (replacement) record(auditOf, { old, replacement }, now)
+          return replacement
+        },
+        { behavior: 'immediate' },
+      )
     },
 
     async findActiveByHash(tokenHash: string): Promise<Token | undefined> {
@@ -161,15 +306,18 @@ export function createTokenRepository(db: Db) {
     },
 
     /** Marks a token revoked; false when there is no such active token. */
-    async revoke(id: string, now: number): Promise<boolean> {
+    async revoke(id: string, now: number, auditOf?: AuditOf<Token>): Promise<boolean> {
       const rowId = toRowId(id)
       if (rowId === undefined) return false
-      return (
-        db
-          .update(tokens)
-          .set({ revokedAt: now })
-          .where(and(eq(tokens.id, rowId), isNull(tokens.revokedAt)))
-          .run().changes > 0
+      return db.transaction(
+        () => {
+          const token = selectById(rowId)
+          if (!token || token.revokedAt !== null) return false
+          db.update(tokens).set({ revokedAt: now }).where(eq(tokens.id, rowId)).run()
+          record(auditOf, token, now)
+          return true
+        },
+        { behavior: 'immediate' },
       )
     },
 

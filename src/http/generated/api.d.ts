@@ -332,6 +332,406 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/orgs/{org_slug}/settings/security-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Organization Security Policy
+         * @description Retrieve the security policy of an organization.
+         *
+         *     This endpoint consumes 1 unit of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         *     - security-policy:read
+         */
+        get: operations["getOrgSecurityPolicy"];
+        put?: never;
+        /**
+         * Update Security Policy
+         * @description Update the security policy of an organization.
+         *
+         *     This endpoint consumes 1 unit of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         *     - security-policy:update
+         */
+        post: operations["updateOrgSecurityPolicy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orgs/{org_slug}/settings/license-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Organization License Policy
+         * @deprecated
+         * @description **This endpoint is deprecated.** Use the [successor version](https://docs.socket.dev/reference/viewlicensepolicy) instead.
+         *
+         *     Retrieve the license policy of an organization.
+         *
+         *     This endpoint consumes 1 unit of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         *     - license-policy:read
+         */
+        get: operations["getOrgLicensePolicy"];
+        put?: never;
+        /**
+         * Update License Policy
+         * @description Set the organization's license policy
+         *
+         *           ## License policy schema
+         *
+         *     ```json
+         *     {
+         *       allow?: Array<string>
+         *       warn?: Array<string>
+         *       options?: Array<string>
+         *     }
+         *     ```
+         *
+         *     Elements of the `allow` and `warn` arrays strings representing items which should be allowed, or which should trigger a warning; license data found in package which not present in either array will produce a license violation (effectively a "hard" error). For example, to allow Apache-2.0 and MIT to the allow list, simply add the strings "Apache-2.0" and "MIT" to the `allow` array. Strings appearing in these arrays are generally "what you see is what you get", with two important exceptions: strings which are recognized as license classes and strings which are recognized as PURLs are handled differently to allow for more flexible license policy creation.
+         *
+         *     ## License Classes
+         *
+         *     Strings which are license classes will expand to a list of licenses known to be in that particular license class. Recognized license classes are:
+         *       'permissive',
+         *       'permissive (model)',
+         *       'permissive (gold)',
+         *       'permissive (silver)',
+         *       'permissive (bronze)',
+         *       'permissive (lead)',
+         *       'copyleft',
+         *       'maximal copyleft',
+         *       'network copyleft',
+         *       'strong copyleft',
+         *       'weak copyleft',
+         *       'contributor license agreement',
+         *       'public domain',
+         *       'proprietary free',
+         *       'source available',
+         *       'proprietary',
+         *       'commercial',
+         *       'patent'
+         *
+         *     Users can learn more about [copyleft tiers](https://blueoakcouncil.org/copyleft) and [permissive tiers](https://blueoakcouncil.org/list) by reading the linked resources.
+         *
+         *
+         *     ## PURLs
+         *
+         *     Users may also modify their license policy's allow and warn lists by using [package URLs](https://github.com/package-url/purl-spec) (aka PURLs), which support glob patterns to allow a range of versions, files and directories, etc.
+         *
+         *     purl qualifiers which support globs are `filename`, `version_glob`, `artifact_id` and `license_provenance` (primarily used for allowing data from registry metadata).
+         *
+         *     ### Examples:
+         *     Allow all license data found in a specific version of a package 4.14.1: `pkg:npm/lodash@4.14.1`
+         *     Allow all license data found in a version range of a package: `pkg:npm/lodash?version_glob=15.*`
+         *     Allow all license data in the test directory of a given package for certain version ranges: `pkg:npm/lodash@15.*.*?file_name=lodash/test/*`
+         *     Allow all license data taken from the package registry for a package and version range: `pkg:npm/lodash?version_glob=*&license_provenance=registry_metadata`
+         *
+         *     ## Available options
+         *
+         *     `toplevelOnly`: only apply the license policy to "top level" license data in a package, which includes registry metadata, LICENSE files, and manifest files which are closest to the root of the package.
+         *
+         *     `applyToUnidentified`: Apply license policy to found but unidentified license data. If enabled, the license policy will be applied to license data which could not be affirmatively identified as a known license (this will effectively merge the license policy violation and unidentified license alerts). If disabled, license policy alerts will only be shown for license data which is positively identified as something not allowed or set to warn by the license policy.
+         *
+         *     This endpoint consumes 1 unit of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         *     - license-policy:update
+         */
+        post: operations["updateOrgLicensePolicy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orgs/{org_slug}/audit-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Audit Log Events
+         * @description Paginated list of audit log events.
+         *
+         *     This endpoint consumes 1 unit of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         *     - audit-log:list
+         */
+        get: operations["getAuditLogEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orgs/{org_slug}/api-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List API Tokens
+         * @description List all API Tokens.
+         *
+         *     This endpoint consumes 10 units of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         *     - api-tokens:list
+         */
+        get: operations["getAPITokens"];
+        put?: never;
+        /**
+         * Create API Token
+         * @description Create an API Token. The API Token created must use a subset of permissions the API token creating them.
+         *
+         *     This endpoint consumes 10 units of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         *     - api-tokens:create
+         */
+        post: operations["postAPIToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orgs/{org_slug}/api-tokens/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Update API Token
+         * @description Update an API Token. The API Token created must use a subset of permissions the API token creating them.
+         *
+         *     This endpoint consumes 10 units of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         *     - api-tokens:create
+         */
+        post: operations["postAPITokenUpdate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orgs/{org_slug}/api-tokens/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate API Token
+         * @description Rotate an API Token
+         *
+         *     This endpoint consumes 10 units of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         *     - api-tokens:rotate
+         */
+        post: operations["postAPITokensRotate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orgs/{org_slug}/api-tokens/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke API Token
+         * @description Revoke an API Token
+         *
+         *     This endpoint consumes 10 units of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         *     - api-tokens:revoke
+         */
+        post: operations["postAPITokensRevoke"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orgs/{org_slug}/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List API Tokens (SDK 4.0.1 path)
+         * @description GET /orgs/{org_slug}/api-tokens at the path Socket's SDK 4.0.1 `getAPITokens` calls.
+         *
+         *     This endpoint consumes 10 units of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         *     - api-tokens:list
+         */
+        get: operations["getAPITokensSdkPath"];
+        put?: never;
+        /**
+         * Create API Token (SDK 4.0.1 path)
+         * @description POST /orgs/{org_slug}/api-tokens at the path Socket's SDK 4.0.1 `postAPIToken` calls.
+         *
+         *     This endpoint consumes 10 units of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         *     - api-tokens:create
+         */
+        post: operations["postAPITokenSdkPath"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orgs/{org_slug}/tokens/{token_id}/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Update API Token (SDK 4.0.1 path)
+         * @description POST /orgs/{org_slug}/api-tokens/update for the token `token_id`, at the path Socket's SDK 4.0.1
+         *     `postAPITokenUpdate` calls.
+         *
+         *     This endpoint consumes 10 units of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         *     - api-tokens:create
+         */
+        post: operations["postAPITokenUpdateSdkPath"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orgs/{org_slug}/tokens/{token_id}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate API Token (SDK 4.0.1 path)
+         * @description POST /orgs/{org_slug}/api-tokens/rotate for the token `token_id`, at the path Socket's SDK 4.0.1
+         *     `postAPITokensRotate` calls (its body `{}` is ignored).
+         *
+         *     This endpoint consumes 10 units of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         *     - api-tokens:rotate
+         */
+        post: operations["postAPITokensRotateSdkPath"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orgs/{org_slug}/tokens/{token_id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke API Token (SDK 4.0.1 path)
+         * @description POST /orgs/{org_slug}/api-tokens/revoke for the token `token_id`, at the path Socket's SDK 4.0.1
+         *     `postAPITokensRevoke` calls (its body `{}` is ignored).
+         *
+         *     This endpoint consumes 10 units of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         *     - api-tokens:revoke
+         */
+        post: operations["postAPITokensRevokeSdkPath"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orgs/{org_slug}/repos/{repo_slug}/x-effective-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Effective policy of a repository (socket-repos-server extension)
+         * @description Not a Socket operation. The security and license policy a repository gets from its organization and
+         *     the labels associated with it, each value with its source (docs/org-policies.md).
+         *
+         *     This endpoint consumes 1 unit of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         *     - repo:list
+         *     - security-policy:read
+         *     - license-policy:read
+         */
+        get: operations["getRepoEffectivePolicy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -996,6 +1396,348 @@ export interface components {
             /** @default  */
             slug: string;
         };
+        SecurityPolicy: {
+            securityPolicyRules?: components["schemas"]["IssueRules"];
+            /**
+             * @description The default security policy for the organization
+             * @default default
+             * @enum {string}
+             */
+            securityPolicyDefault: "default" | "low" | "medium" | "high";
+        };
+        /** @default null */
+        LicensePolicy: {
+            [key: string]: unknown;
+        };
+        AuditLogPage: {
+            results: {
+                /** @default  */
+                event_id: string;
+                /** @default  */
+                created_at: string;
+                /** @default  */
+                updated_at: string;
+                /** @default  */
+                country_code: string | null;
+                /** @default  */
+                organization_id: string | null;
+                /** @default  */
+                ip_address: string | null;
+                /** @default null */
+                payload: {
+                    [key: string]: unknown;
+                } | null;
+                /** @default 0 */
+                status_code: number | null;
+                /** @default  */
+                type: string;
+                /** @default  */
+                user_agent: string | null;
+                /** @default  */
+                user_id: string | null;
+                /** @default  */
+                user_email: string;
+                /** @default  */
+                user_image: string;
+                /** @default  */
+                organization_name: string;
+            }[];
+            /** @default  */
+            nextPage: string | null;
+        };
+        /** @description List of scopes granted to the API Token */
+        ApiTokenScopes: ("alerts" | "alerts:list" | "alerts:trend" | "alert-resolution" | "alert-resolution:list" | "alert-resolution:create" | "alert-resolution:read" | "alert-resolution:delete" | "threat-campaigns" | "threat-campaigns:list" | "api-tokens" | "api-tokens:create" | "api-tokens:update" | "api-tokens:revoke" | "api-tokens:rotate" | "api-tokens:list" | "audit-log" | "audit-log:list" | "dependencies" | "dependencies:list" | "dependencies:trend" | "fixes" | "fixes:list" | "full-scans" | "full-scans:list" | "full-scans:create" | "full-scans:delete" | "diff-scans" | "diff-scans:list" | "diff-scans:create" | "diff-scans:delete" | "entitlements" | "entitlements:list" | "historical" | "historical:snapshots-list" | "historical:snapshots-start" | "historical:alerts-list" | "historical:alerts-trend" | "historical:dependencies-list" | "historical:dependencies-trend" | "integration" | "integration:list" | "integration:create" | "integration:update" | "integration:delete" | "access-policy" | "access-policy:read" | "access-policy:attach" | "access-policy:update" | "license-policy" | "license-policy:update" | "license-policy:read" | "packages" | "packages:list" | "access-policy-definition" | "access-policy-definition:attach" | "access-policy-definition:read" | "access-policy-definition:update" | "report" | "report:list" | "report:read" | "report:write" | "repo" | "repo:list" | "repo:create" | "repo:update" | "repo:delete" | "repo-label" | "repo-label:list" | "repo-label:create" | "repo-label:update" | "repo-label:delete" | "security-policy" | "security-policy:update" | "security-policy:read" | "socket-basics" | "socket-basics:read" | "telemetry-policy" | "telemetry-policy:update" | "telemetry-events" | "telemetry-events:list" | "threat-feed" | "threat-feed:list" | "triage" | "triage:alerts-list" | "triage:alerts-update" | "uploaded-artifacts" | "uploaded-artifacts:create" | "uploaded-artifacts:list" | "webhooks" | "webhooks:create" | "webhooks:list" | "webhooks:update" | "webhooks:delete" | "openid" | "profile" | "email" | "*")[];
+        /** @description Committer information to associate with the API Token */
+        ApiTokenCommitter: {
+            /**
+             * @description Email address of the committer
+             * @default
+             */
+            email: string;
+            /**
+             * @description The source control provider for the committer
+             * @default api
+             * @enum {string}
+             */
+            provider: "api" | "azure" | "bitbucket" | "github" | "gitlab";
+            /**
+             * @description Login name on the provider platform
+             * @default
+             */
+            providerLoginName: string;
+            /**
+             * @description User ID on the provider platform
+             * @default
+             */
+            providerUserId: string;
+        };
+        /**
+         * @description The visibility of the API Token. Warning: this field is deprecated and will be removed in the future.
+         * @default organization
+         * @enum {string}
+         */
+        ApiTokenVisibility: "admin" | "organization";
+        ApiTokenCreateBody: {
+            /**
+             * @description Maximum number of API calls allowed per month
+             * @default 1000
+             */
+            max_quota: number;
+            scopes: components["schemas"]["ApiTokenScopes"];
+            visibility: components["schemas"]["ApiTokenVisibility"];
+            committer: components["schemas"]["ApiTokenCommitter"];
+            /**
+             * @description Name for the API Token
+             * @default api token
+             */
+            name: string;
+            /** @description List of resources this API Token can access. Tokens with resource grants can only access a subset of routes that support this feature. */
+            resources?: {
+                /**
+                 * @description Slug of the organization to grant access to
+                 * @default
+                 */
+                organizationSlug: string;
+                /**
+                 * @description Slug of the repository to grant access to
+                 * @default
+                 */
+                repositorySlug: string;
+                /**
+                 * @description Workspace slug containing the specified repo
+                 * @default
+                 */
+                workspace: string;
+            }[];
+        };
+        ApiTokenCreated: {
+            /**
+             * Format: uuid
+             * @description ID of the Socket user who created the API Token
+             * @default
+             */
+            created_by: string | null;
+            /**
+             * Format: uuid
+             * @description The stable group UUID that remains constant across token rotations
+             * @default
+             */
+            group_uuid: string;
+            /** @default  */
+            token: string;
+            /** @default  */
+            hash: string;
+        };
+        ApiTokenList: {
+            tokens: {
+                /** @description List of committers associated with this API Token */
+                committers: components["schemas"]["ApiTokenCommitter"][];
+                /**
+                 * Format: uuid
+                 * @description ID of the Socket user who created the API Token
+                 * @default
+                 */
+                created_by: string | null;
+                /**
+                 * Format: date
+                 * @description Timestamp when the API Token was created
+                 * @default
+                 */
+                created_at: string;
+                /**
+                 * Format: uuid
+                 * @description The stable group UUID that remains constant across token rotations
+                 * @default
+                 */
+                group_uuid: string;
+                /**
+                 * @description SRI-format hash of the token (e.g., sha512-base64hash). Null for tokens created before hash column was added.
+                 * @default
+                 */
+                hash: string | null;
+                /**
+                 * @description The ID of the API Token
+                 * @default
+                 */
+                id: string;
+                /**
+                 * Format: date
+                 * @description Timestamp when the API Token was last used
+                 * @default
+                 */
+                last_used_at: string;
+                /**
+                 * @description Maximum number of API calls allowed per month
+                 * @default 1000
+                 */
+                max_quota: number;
+                /**
+                 * @description Name for the API Token
+                 * @default api token
+                 */
+                name: string | null;
+                scopes: components["schemas"]["ApiTokenScopes"];
+                /**
+                 * @description The token of the API Token (redacted or omitted)
+                 * @default
+                 */
+                token: string | null;
+                visibility: components["schemas"]["ApiTokenVisibility"];
+            }[];
+            /** @default 0 */
+            nextPage: number | null;
+        };
+        ApiTokenUpdateBody: {
+            /**
+             * @description Maximum number of API calls allowed per hour
+             * @default 1000
+             */
+            max_quota: number;
+            scopes: components["schemas"]["ApiTokenScopes"];
+            visibility: components["schemas"]["ApiTokenVisibility"];
+            committer: components["schemas"]["ApiTokenCommitter"];
+            /**
+             * @description Name for the API Token
+             * @default api token
+             */
+            name: string;
+            /**
+             * Format: uuid
+             * @description The stable group UUID to update (provide uuid, id, token, or hash. May provide uuid+hash together for validation)
+             * @default
+             */
+            uuid: string;
+            /**
+             * @description The API token ID to update (provide uuid, id, token, or hash)
+             * @default
+             */
+            id: string;
+            /**
+             * @description The API token to update (provide uuid, id, token, or hash)
+             * @default
+             */
+            token: string;
+            /**
+             * @description The API token hash to update (provide uuid, id, token, or hash)
+             * @default
+             */
+            hash: string;
+        };
+        ApiTokenUpdated: {
+            /**
+             * @description SRI-format hash of the API token (e.g., sha512-base64hash)
+             * @default
+             */
+            hash: string;
+        };
+        /** @description The API Token identifier to rotate. Provide uuid (recommended), id, token, or hash. May provide uuid+hash together for validation. */
+        ApiTokenRotateBody: {
+            /**
+             * Format: uuid
+             * @description The stable group UUID of the API token to rotate
+             * @default
+             */
+            uuid: string;
+            /**
+             * @description The API token ID to rotate
+             * @default
+             */
+            id: string;
+            /** @default  */
+            token: string;
+            /** @default  */
+            hash: string;
+        };
+        ApiTokenRotated: {
+            /**
+             * @description The database ID of the new API token
+             * @default
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @description The stable group UUID (unchanged after rotation)
+             * @default
+             */
+            group_uuid: string;
+            /**
+             * Format: uuid
+             * @description ID of the Socket user who created the API Token
+             * @default
+             */
+            created_by: string | null;
+            /** @default  */
+            token: string;
+            /** @default  */
+            hash: string;
+        };
+        /** @description The API token identifier to revoke. Provide uuid (recommended), id, token, or hash. May provide uuid+hash together for validation. */
+        ApiTokenRevokeBody: {
+            /**
+             * Format: uuid
+             * @description The stable group UUID of the API token to revoke
+             * @default
+             */
+            uuid: string;
+            /**
+             * @description The API token ID to revoke
+             * @default
+             */
+            id: string;
+            /** @default  */
+            token: string;
+            /** @default  */
+            hash: string;
+        };
+        ApiTokenRevoked: {
+            /**
+             * @description The status of the token
+             * @default revoked
+             */
+            status: string;
+        };
+        /** @description Where a value comes from: the org's policy, or the setting of one label. */
+        PolicySource: {
+            /** @enum {string} */
+            kind: "org" | "label";
+            label_id?: string;
+            label_name?: string;
+        };
+        EffectivePolicy: {
+            repository: {
+                id: string;
+                slug: string;
+                workspace: string;
+            };
+            /** @description The labels associated with the repository, by ascending id. */
+            labels: {
+                id: string;
+                name: string;
+            }[];
+            securityPolicyDefault: {
+                /** @enum {string} */
+                value: "default" | "low" | "medium" | "high";
+                source: components["schemas"]["PolicySource"];
+            };
+            /** @description The customized rules only (an alert type not listed defers to securityPolicyDefault). */
+            securityPolicyRules: {
+                [key: string]: {
+                    /** @enum {string} */
+                    action: "defer" | "error" | "warn" | "monitor" | "ignore";
+                    source: components["schemas"]["PolicySource"];
+                };
+            };
+            licensePolicy: {
+                value: {
+                    [key: string]: unknown;
+                };
+                source: components["schemas"]["PolicySource"];
+            };
+            recentlyPublishedThresholdMs: {
+                value: number;
+                source: components["schemas"]["PolicySource"];
+            } | null;
+        };
     };
     responses: {
         /** @description Success */
@@ -1107,6 +1849,8 @@ export interface components {
         workspace_filter: string;
         per_page: number;
         page: number;
+        /** @description The ID of the API Token */
+        token_id: string;
     };
     requestBodies: never;
     headers: never;
@@ -1648,6 +2392,555 @@ export interface operations {
                 };
             };
             401: components["responses"]["SocketUnauthorized"];
+            404: components["responses"]["SocketNotFoundResponse"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    getOrgSecurityPolicy: {
+        parameters: {
+            query?: {
+                /** @description Return only customized security policy rules. */
+                custom_rules_only?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The slug of the organization */
+                org_slug: components["parameters"]["org_slug"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Retrieved security policy details */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecurityPolicy"];
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            401: components["responses"]["SocketUnauthorized"];
+            403: components["responses"]["SocketForbidden"];
+            404: components["responses"]["SocketNotFoundResponse"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    updateOrgSecurityPolicy: {
+        parameters: {
+            query?: {
+                /** @description Return only customized security policy rules in the response. */
+                custom_rules_only?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The slug of the organization */
+                org_slug: components["parameters"]["org_slug"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description The default security policy for the organization
+                     * @enum {string}
+                     */
+                    policyDefault?: "default" | "low" | "medium" | "high";
+                    policyRules?: components["schemas"]["IssueRules"];
+                    /**
+                     * @description Reset the policy rules to the default. When set to true, do not include any policyRules updates.
+                     * @default false
+                     */
+                    resetPolicyRules?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Updated repository details */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecurityPolicy"];
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            401: components["responses"]["SocketUnauthorized"];
+            403: components["responses"]["SocketForbidden"];
+            404: components["responses"]["SocketNotFoundResponse"];
+            409: components["responses"]["SocketConflict"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    getOrgLicensePolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The slug of the organization */
+                org_slug: components["parameters"]["org_slug"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Retrieved license policy details */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LicensePolicy"];
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            401: components["responses"]["SocketUnauthorized"];
+            403: components["responses"]["SocketForbidden"];
+            404: components["responses"]["SocketNotFoundResponse"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    updateOrgLicensePolicy: {
+        parameters: {
+            query: {
+                /** @description Merge the policy update with the existing policy. Default is true. If false, the existing policy will be replaced with the new policy. */
+                merge_update: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The slug of the organization */
+                org_slug: components["parameters"]["org_slug"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["LicensePolicy"];
+            };
+        };
+        responses: {
+            /** @description Updated repository details */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LicensePolicy"];
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            401: components["responses"]["SocketUnauthorized"];
+            403: components["responses"]["SocketForbidden"];
+            404: components["responses"]["SocketNotFoundResponse"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    getAuditLogEvents: {
+        parameters: {
+            query?: {
+                /** @description Filter audit log events by type. Omit for all types. */
+                type?: "AddLicenseOverlayNote" | "AssociateLabel" | "CancelInvitation" | "ChangeMemberRole" | "ChangePlanSubscriptionSeats" | "CreateApiToken" | "CreateArtifact" | "CreateAlertPolicy" | "CreateFirewallCustomRegistry" | "CreateFirewallDeploymentConfig" | "CreateLabel" | "CreateOauthRefreshToken" | "CreateRepoAccessRule" | "CreateUserWithPassword" | "CreateWebhook" | "CreateTicket" | "CreateTicketingConfiguration" | "CoanaCliLegacyModeCutoffUpdated" | "CoanaCliLegacyModeDemoteOrg" | "CoanaCliLegacyModePromoteOrg" | "CreateAlertResolution" | "DeleteAlertPolicy" | "DeleteAlertResolution" | "DeleteAlertTriage" | "DeleteApiToken" | "DeleteFirewallCustomRegistry" | "DeleteFirewallDeploymentConfig" | "DeleteFullScan" | "DeleteLabel" | "DeleteLabelSetting" | "DeleteRepoAccessRule" | "DeleteReport" | "DeleteRepository" | "DeleteTicketingConfiguration" | "DeleteWebhook" | "DisablePythonCliRunStreamingOverride" | "DisassociateLabel" | "DisconnectAsanaIntegration" | "DisconnectJiraIntegration" | "DisconnectLinearIntegration" | "DowngradeOrganizationPlan" | "EnablePythonCliRunStreamingOverride" | "EnqueueAutopatchMergeRun" | "EnqueueAutopatchPrepareJob" | "FinalizeAlertPolicyMigration" | "JoinOrganization" | "AsanaIntegrationConnected" | "JiraIntegrationConnected" | "LinearIntegrationConnected" | "MemberAdded" | "MemberRemoved" | "MemberRoleChanged" | "RemoveLicenseOverlay" | "RemoveMember" | "RollbackAlertPolicyMigration" | "ResetInvitationLink" | "ResetOrganizationSettingToDefault" | "RevokeOauthToken" | "RotateOauthRefreshToken" | "RevokeApiToken" | "RotateApiToken" | "SendInvitation" | "SessionRevokedByUser" | "SetLabelSettingToDefault" | "SetSsoBypassMemberships" | "SetSsoBypassRbacRoles" | "SSOEmailVerificationCompleted" | "SSOLoginCompleted" | "SvdBackfillLegacyOverlay" | "SvdReprocessClusters" | "SyncOrganization" | "TransferOwnership" | "UpdateAlertTriage" | "UpdateApiTokenCommitter" | "UpdateApiTokenMaxQuota" | "UpdateApiTokenName" | "UpdateApiTokenScopes" | "UpdateApiTokenVisibility" | "UpdateAutopatchCurated" | "UpdateAutopatchPrepareConfig" | "UpdateFirewallCustomRegistry" | "UpdateFirewallDeploymentConfig" | "UpdateLabel" | "UpdateLabelSetting" | "UpdateLicenseOverlay" | "UpdateOrganizationSetting" | "UpdateRepoAccessRule" | "UpdateTicketingConfiguration" | "UpdateWebhook" | "UpgradeOrganizationPlan" | "UserMagicLinkSent" | "UserSignedIn" | "UserSignedOut";
+                /** @description Number of events per page */
+                per_page?: number;
+                /** @description Page token */
+                page?: string;
+                /** @description A Unix timestamp in seconds to filter results prior to this date. */
+                from?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The slug of the organization */
+                org_slug: components["parameters"]["org_slug"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The paginated list of events in an organizations audit log and the next page querystring token. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditLogPage"];
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            401: components["responses"]["SocketUnauthorized"];
+            403: components["responses"]["SocketForbidden"];
+            404: components["responses"]["SocketNotFoundResponse"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    getAPITokens: {
+        parameters: {
+            query?: {
+                /** @description Specify Sort order. */
+                sort?: "created_at";
+                /** @description Specify sort direction. */
+                direction?: "asc" | "desc";
+                /** @description Specify the maximum number of results to return per page. */
+                per_page?: number;
+                /** @description The token specifying which page to return. */
+                page?: number;
+                /** @description Whether to include token values in response. Use "omit" to exclude tokens entirely. */
+                token_values?: "include" | "omit";
+            };
+            header?: never;
+            path: {
+                /** @description The slug of the organization */
+                org_slug: components["parameters"]["org_slug"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The paginated array of API tokens for the organization, and related metadata. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiTokenList"];
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            401: components["responses"]["SocketUnauthorized"];
+            403: components["responses"]["SocketForbidden"];
+            404: components["responses"]["SocketNotFoundResponse"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    postAPIToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The slug of the organization */
+                org_slug: components["parameters"]["org_slug"];
+            };
+            cookie?: never;
+        };
+        /** @description The settings to create the api token with. */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ApiTokenCreateBody"];
+            };
+        };
+        responses: {
+            /** @description The newly created api token with its stable UUID and hash. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiTokenCreated"];
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            401: components["responses"]["SocketUnauthorized"];
+            403: components["responses"]["SocketForbidden"];
+            404: components["responses"]["SocketNotFoundResponse"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    postAPITokenUpdate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The slug of the organization */
+                org_slug: components["parameters"]["org_slug"];
+            };
+            cookie?: never;
+        };
+        /** @description The token and properties to update on the token. */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ApiTokenUpdateBody"];
+            };
+        };
+        responses: {
+            /** @description The updated token. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiTokenUpdated"];
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            401: components["responses"]["SocketUnauthorized"];
+            403: components["responses"]["SocketForbidden"];
+            404: components["responses"]["SocketNotFoundResponse"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    postAPITokensRotate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The slug of the organization */
+                org_slug: components["parameters"]["org_slug"];
+            };
+            cookie?: never;
+        };
+        /** @description The API Token identifier to rotate. Provide uuid (recommended), id, token, or hash. May provide uuid+hash together for validation. */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ApiTokenRotateBody"];
+            };
+        };
+        responses: {
+            /** @description The replacement API Token with its stable UUID, new token value, and hash */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiTokenRotated"];
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            401: components["responses"]["SocketUnauthorized"];
+            403: components["responses"]["SocketForbidden"];
+            404: components["responses"]["SocketNotFoundResponse"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    postAPITokensRevoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The slug of the organization */
+                org_slug: components["parameters"]["org_slug"];
+            };
+            cookie?: never;
+        };
+        /** @description The API token identifier to revoke. Provide uuid (recommended), id, token, or hash. May provide uuid+hash together for validation. */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ApiTokenRevokeBody"];
+            };
+        };
+        responses: {
+            /** @description Response body */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiTokenRevoked"];
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            401: components["responses"]["SocketUnauthorized"];
+            403: components["responses"]["SocketForbidden"];
+            404: components["responses"]["SocketNotFoundResponse"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    getAPITokensSdkPath: {
+        parameters: {
+            query?: {
+                /** @description Specify Sort order. */
+                sort?: "created_at";
+                /** @description Specify sort direction. */
+                direction?: "asc" | "desc";
+                /** @description Specify the maximum number of results to return per page. */
+                per_page?: number;
+                /** @description The token specifying which page to return. */
+                page?: number;
+                /** @description Whether to include token values in response. Use "omit" to exclude tokens entirely. */
+                token_values?: "include" | "omit";
+            };
+            header?: never;
+            path: {
+                /** @description The slug of the organization */
+                org_slug: components["parameters"]["org_slug"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The paginated array of API tokens for the organization, and related metadata. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiTokenList"];
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            401: components["responses"]["SocketUnauthorized"];
+            403: components["responses"]["SocketForbidden"];
+            404: components["responses"]["SocketNotFoundResponse"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    postAPITokenSdkPath: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The slug of the organization */
+                org_slug: components["parameters"]["org_slug"];
+            };
+            cookie?: never;
+        };
+        /** @description The settings to create the api token with. */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ApiTokenCreateBody"];
+            };
+        };
+        responses: {
+            /** @description The newly created api token with its stable UUID and hash. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiTokenCreated"];
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            401: components["responses"]["SocketUnauthorized"];
+            403: components["responses"]["SocketForbidden"];
+            404: components["responses"]["SocketNotFoundResponse"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    postAPITokenUpdateSdkPath: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The slug of the organization */
+                org_slug: components["parameters"]["org_slug"];
+                /** @description The ID of the API Token */
+                token_id: components["parameters"]["token_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ApiTokenUpdateBody"];
+            };
+        };
+        responses: {
+            /** @description The updated token. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiTokenUpdated"];
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            401: components["responses"]["SocketUnauthorized"];
+            403: components["responses"]["SocketForbidden"];
+            404: components["responses"]["SocketNotFoundResponse"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    postAPITokensRotateSdkPath: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The slug of the organization */
+                org_slug: components["parameters"]["org_slug"];
+                /** @description The ID of the API Token */
+                token_id: components["parameters"]["token_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The replacement API Token with its stable UUID, new token value, and hash */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiTokenRotated"];
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            401: components["responses"]["SocketUnauthorized"];
+            403: components["responses"]["SocketForbidden"];
+            404: components["responses"]["SocketNotFoundResponse"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    postAPITokensRevokeSdkPath: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The slug of the organization */
+                org_slug: components["parameters"]["org_slug"];
+                /** @description The ID of the API Token */
+                token_id: components["parameters"]["token_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Response body */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiTokenRevoked"];
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            401: components["responses"]["SocketUnauthorized"];
+            403: components["responses"]["SocketForbidden"];
+            404: components["responses"]["SocketNotFoundResponse"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    getRepoEffectivePolicy: {
+        parameters: {
+            query?: {
+                /** @description The workspace of the repository */
+                workspace?: components["parameters"]["workspace"];
+            };
+            header?: never;
+            path: {
+                /** @description The slug of the organization */
+                org_slug: components["parameters"]["org_slug"];
+                /** @description The slug of the repository */
+                repo_slug: components["parameters"]["repo_slug"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The effective policy of the repository */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EffectivePolicy"];
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            401: components["responses"]["SocketUnauthorized"];
+            403: components["responses"]["SocketForbidden"];
             404: components["responses"]["SocketNotFoundResponse"];
             429: components["responses"]["SocketTooManyRequestsResponse"];
         };

@@ -1,5 +1,17 @@
 import { getOrganizations, getQuota } from './account.js'
 import {
+  getAPITokens,
+  getAPITokensSdkPath,
+  postAPIToken,
+  postAPITokenSdkPath,
+  postAPITokensRevoke,
+  postAPITokensRevokeSdkPath,
+  postAPITokensRotate,
+  postAPITokensRotateSdkPath,
+  postAPITokenUpdate,
+  postAPITokenUpdateSdkPath,
+} from './api-tokens.js'
+import {
   associateOrgRepoLabel,
   createOrgRepoLabel,
   deleteOrgRepoLabel,
@@ -11,6 +23,14 @@ import {
   updateOrgRepoLabel,
   updateOrgRepoLabelSetting,
 } from './labels.js'
+import {
+  getAuditLogEvents,
+  getOrgLicensePolicy,
+  getOrgSecurityPolicy,
+  getRepoEffectivePolicy,
+  updateOrgLicensePolicy,
+  updateOrgSecurityPolicy,
+} from './org-settings.js'
 import { createOrgRepo, deleteOrgRepo, getOrgRepo, getOrgRepoList, updateOrgRepo } from './repos.js'
 import type { OperationHandlers } from './types.js'
 
@@ -35,4 +55,21 @@ export const operationHandlers = {
   deleteOrgRepoLabelSetting,
   getQuota,
   getOrganizations,
+  getOrgSecurityPolicy,
+  updateOrgSecurityPolicy,
+  getOrgLicensePolicy,
+  updateOrgLicensePolicy,
+  getAuditLogEvents,
+  postAPIToken,
+  getAPITokens,
+  postAPITokenUpdate,
+  postAPITokensRotate,
+  postAPITokensRevoke,
+  // Extensions (x-socket-repos-extension): SDK 4.0.1's token paths, the effective policy of a repo.
+  postAPITokenSdkPath,
+  getAPITokensSdkPath,
+  postAPITokenUpdateSdkPath,
+  postAPITokensRotateSdkPath,
+  postAPITokensRevokeSdkPath,
+  getRepoEffectivePolicy,
 } satisfies OperationHandlers

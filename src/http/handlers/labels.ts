@@ -1,9 +1,11 @@
 import type { LabelSettings } from '../../db/models.js'
+import { actorOf } from '../../services/token-service.js'
 import { labelBody } from '../presenters.js'
 import { type OperationHandler, principalOf, type SuccessBody } from './types.js'
 
 export const createOrgRepoLabel: OperationHandler<'createOrgRepoLabel'> = async function (request, reply) {
-  const label = await this.services.labels.create(principalOf(request).orgId, request.body?.name ?? '')
+  const principal = principalOf(request)
+  const label = await this.services.labels.create(principal.orgId, request.body?.name ?? '', actorOf(principal))
   reply.code(201)
   return labelBody(label)
 }
@@ -22,29 +24,40 @@ export const getOrgRepoLabel: OperationHandler<'getOrgRepoLabel'> = async functi
 }
 
 export const updateOrgRepoLabel: OperationHandler<'updateOrgRepoLabel'> = async function (request) {
+  const principal = principalOf(request)
   const label = await this.services.labels.rename(
-    principalOf(request).orgId,
+    principal.orgId,
     request.params.label_id,
     request.body?.name ?? '',
+    actorOf(principal),
   )
   return labelBody(label)
 }
 
 export const deleteOrgRepoLabel: OperationHandler<'deleteOrgRepoLabel'> = async function (request) {
-  await this.services.labels.delete(principalOf(request).orgId, request.params.label_id)
+  const principal = principalOf(request)
+  await this.services.labels.delete(principal.orgId, request.params.label_id, actorOf(principal))
   return { status: 'ok' }
 }
 
 export const associateOrgRepoLabel: OperationHandler<'associateOrgRepoLabel'> = async function (request) {
-  await this.services.labels.associate(principalOf(request).orgId, request.params.label_id, request.body?.repository_id)
+  const principal = principalOf(request)
+  await this.services.labels.associate(
+    principal.orgId,
+    request.params.label_id,
+    request.body?.repository_id,
+    actorOf(principal),
+  )
   return { status: 'ok' }
 }
 
 export const disassociateOrgRepoLabel: OperationHandler<'disassociateOrgRepoLabel'> = async function (request) {
+  const principal = principalOf(request)
   await this.services.labels.disassociate(
-    principalOf(request).orgId,
+    principal.orgId,
     request.params.label_id,
     request.body?.repository_id,
+    actorOf(principal),
   )
   return { status: 'ok' }
 }
@@ -60,19 +73,23 @@ export const getOrgRepoLabelSetting: OperationHandler<'getOrgRepoLabelSetting'> 
 }
 
 export const updateOrgRepoLabelSetting: OperationHandler<'updateOrgRepoLabelSetting'> = async function (request) {
+  const principal = principalOf(request)
   await this.services.labels.updateSettings(
-    principalOf(request).orgId,
+    principal.orgId,
     request.params.label_id,
     (request.body ?? {}) as Partial<LabelSettings>,
+    actorOf(principal),
   )
   return { status: 'ok' }
 }
 
 export const deleteOrgRepoLabelSetting: OperationHandler<'deleteOrgRepoLabelSetting'> = async function (request) {
+  const principal = principalOf(request)
   await this.services.labels.deleteSetting(
-    principalOf(request).orgId,
+    principal.orgId,
     request.params.label_id,
     request.query.setting_key,
+    actorOf(principal),
   )
   return { status: 'ok' }
 }

@@ -1,5 +1,6 @@
 import type { RepoSortKey } from '../../db/models.js'
 import type { CreateRepoInput, UpdateRepoInput } from '../../services/repo-service.js'
+import { actorOf } from '../../services/token-service.js'
 import { repoBody } from '../presenters.js'
 import { API_PREFIX } from '../spec-loader.js'
 import { type OperationHandler, principalOf } from './types.js'
@@ -100,6 +101,11 @@ export const updateOrgRepo: OperationHandler<'updateOrgRepo'> = async function (
 
 export const deleteOrgRepo: OperationHandler<'deleteOrgRepo'> = async function (request) {
   const principal = principalOf(request)
-  await this.services.repos.delete(principal.orgId, request.params.repo_slug, request.query.workspace)
+  await this.services.repos.delete(
+    principal.orgId,
+    request.params.repo_slug,
+    request.query.workspace,
+    actorOf(principal),
+  )
   return { status: 'ok' }
 }
