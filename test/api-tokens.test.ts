@@ -188,12 +188,13 @@ describe('API tokens', () => {
       expect((await request(t, 'GET', '/v0/orgs/acme/repos', { token: created.token })).statusCode).toBe(403)
 
       const id = await idOf(t, created)
-      for (const identifier of [
+      const identifiers: Record<string, string>[] = [
         { id },
         { token: created.token },
         { hash: created.hash },
         { uuid: created.group_uuid, hash: created.hash },
-      ]) {
+      ]
+      for (const identifier of identifiers) {
         const response = await update(identifier, { max_quota: 7 })
         expect(response.statusCode, response.body).toBe(200)
       }
