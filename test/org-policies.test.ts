@@ -37,7 +37,10 @@ describe('org security policy', () => {
   afterEach(() => t.close())
 
   it('a new org: default policy, every alert type deferring to it, none customized', async () => {
-    const policy = ok(await request(t, 'GET', SECURITY)) as { securityPolicyRules: Record<string, unknown> }
+    const policy = ok(await request(t, 'GET', SECURITY)) as {
+      securityPolicyRules: Record<string, unknown>
+      securityPolicyDefault: string
+    }
     expect(policy.securityPolicyDefault).toBe('default')
     expect(Object.keys(policy.securityPolicyRules)).toEqual([...alertTypes])
     expect(new Set(Object.values(policy.securityPolicyRules).map((rule) => JSON.stringify(rule)))).toEqual(
@@ -60,7 +63,10 @@ describe('org security policy', () => {
       securityPolicyDefault: 'high',
     })
     ok(await request(t, 'POST', SECURITY, { payload: { policyRules: { cve: { action: 'ignore' } } } }))
-    const full = ok(await request(t, 'GET', SECURITY)) as { securityPolicyRules: Record<string, { action: string }> }
+    const full = ok(await request(t, 'GET', SECURITY)) as {
+      securityPolicyRules: Record<string, { action: string }>
+      securityPolicyDefault: string
+    }
     expect(full.securityPolicyRules.malware).toEqual({ action: 'error' })
     expect(full.securityPolicyRules.cve).toEqual({ action: 'ignore' })
     expect(full.securityPolicyRules.telemetry).toEqual({ action: 'defer' })
