@@ -998,10 +998,13 @@ describe('fuzzing every operation of the spec', () => {
 
   const operations = specOperations()
 
-  it('walks every operation of the spec: the 15 org operations, /quota and /organizations', () => {
-    expect(operations).toHaveLength(17)
-    expect(operations.filter((op) => op.path.startsWith('/orgs/{org_slug}'))).toHaveLength(15)
-    for (const op of operations) expect(op.scopes.length <= 1, op.operationId).toBe(true)
+  it('walks every operation of the spec: the 30 org operations (6 of them extensions), /quota and /organizations', () => {
+    expect(operations).toHaveLength(32)
+    expect(operations.filter((op) => op.path.startsWith('/orgs/{org_slug}'))).toHaveLength(30)
+    // One scope each, except the effective-policy extension, which reads a repo and both policies.
+    for (const op of operations) {
+      expect(op.scopes.length <= (op.operationId === 'getRepoEffectivePolicy' ? 3 : 1), op.operationId).toBe(true)
+    }
   })
 
   it.each(operations.map((op) => [op.operationId, op] as const))(
