@@ -17,7 +17,7 @@ const b64 = (text: string | Buffer) => Buffer.from(text).toString('base64')
 
 /** A request for each operation of the spec that authentication lets through to the operation. */
 function probeOf(op: SpecOperation, org: string, labelId: string, i: number) {
-  const url = fillPath(op.path, { org_slug: org, repo_slug: 'no-such-repo', label_id: labelId })
+  const url = fillPath(op.path, { org_slug: org, repo_slug: 'no-such-repo', label_id: labelId, token_id: '999999' })
   const query = op.parameters.some((p) => p.name === 'setting_key') ? '?setting_key=issueRules' : ''
   let payload: object | undefined
   if (op.operationId === 'createOrgRepo') payload = { slug: `auth-probe-${i}-${Math.random().toString(36).slice(2)}` }

@@ -5,7 +5,7 @@ import { specOperations } from './operations.js'
 import { stateSnapshot } from './support.js'
 
 /**
- * Cross-org isolation. Org A's token, holding every scope, calls each of the 15 org operations
+ * Cross-org isolation. Org A's token, holding every scope, calls each of the org operations
  * (1) against B's slug and (2) under A's own slug with B's resource ids, slugs, names and
  * workspaces. It must read nothing of B, change nothing of B (B's rows, token quota included,
  * compared before and after), and learn nothing: the status and body are the same as for an
@@ -22,7 +22,17 @@ interface Probe {
 
 interface World {
   a: { labelId: string; repoId: string }
-  b: { repoSlug: string; wsRepoSlug: string; workspace: string; repoId: string; labelId: string; labelName: string }
+  b: {
+    repoSlug: string
+    wsRepoSlug: string
+    workspace: string
+    repoId: string
+    labelId: string
+    labelName: string
+    tokenId: string
+    tokenUuid: string
+    token: string
+  }
 }
 
 /** Stand-ins that name nothing: an org, ids and names that never existed. */
@@ -32,7 +42,13 @@ const NONE = {
   workspace: 'no-such-ws',
   repoId: '999998',
   labelId: '999999',
+  tokenId: '999997',
+  tokenUuid: '00000000-0000-4000-8000-000000000000',
+  token: 'sktsec_no_such_token_0123456789abcdef',
 }
+
+const tokenSettings = { scopes: ['repo:list'], max_quota: 10, visibility: 'organization', committer: {} }
+const orgPath = (org: string, rest: string) => `/v0/orgs/${org}/${rest}`
 
 /**
  * For each operation: the same request with B's values and with values that name nothing, and
@@ -135,6 +151,71 @@ const againstBsSlug: Record<string, Case> = {
     pair(
       { method: 'DELETE', url: `${label('org-b', w.b.labelId)}/label-setting?setting_key=licensePolicy` },
       { method: 'DELETE', url: `${label(NONE.org, NONE.labelId)}/label-setting?setting_key=licensePolicy` },
+    ),
+  ],
+  ...Object.fromEntries(
+    (
+      [
+        ['getOrgSecurityPolicy', 'GET', 'settings/security-policy', undefined],
+        ['updateOrgSecurityPolicy', 'POST', 'settings/security-policy', { policyDefault: 'low' }],
+        ['getOrgLicensePolicy', 'GET', 'settings/license-policy', undefined],
+        ['updateOrgLicensePolicy', 'POST', 'settings/license-policy?merge_update=false', { allow: ['pwned'] }],
+        ['getAuditLogEvents', 'GET', 'audit-log', undefined],
+        ['postAPIToken', 'POST', 'api-tokens', tokenSettings],
+        ['getAPITokens', 'GET', 'api-tokens', undefined],
+        ['postAPITokenSdkPath', 'POST', 'tokens', tokenSettings],
+        ['getAPITokensSdkPath', 'GET', 'tokens', undefined],
+      ] as const
+    ).map(([operationId, method, rest, body]): [string, Case] => [
+      operationId,
+      () => [
+        pair(
+          { method, url: orgPath('org-b', rest), ...(body ? { body } : {}) },
+          { method, url: orgPath(NONE.org, rest), ...(body ? { body } : {}) },
+        ),
+      ],
+    ]),
+  ),
+  postAPITokenUpdate: (w) => [
+    pair(
+      { method: 'POST', url: orgPath('org-b', 'api-tokens/update'), body: { ...tokenSettings, id: w.b.tokenId } },
+      { method: 'POST', url: orgPath(NONE.org, 'api-tokens/update'), body: { ...tokenSettings, id: NONE.tokenId } },
+    ),
+  ],
+  postAPITokensRotate: (w) => [
+    pair(
+      { method: 'POST', url: orgPath('org-b', 'api-tokens/rotate'), body: { uuid: w.b.tokenUuid } },
+      { method: 'POST', url: orgPath(NONE.org, 'api-tokens/rotate'), body: { uuid: NONE.tokenUuid } },
+    ),
+  ],
+  postAPITokensRevoke: (w) => [
+    pair(
+      { method: 'POST', url: orgPath('org-b', 'api-tokens/revoke'), body: { token: w.b.token } },
+      { method: 'POST', url: orgPath(NONE.org, 'api-tokens/revoke'), body: { token: NONE.token } },
+    ),
+  ],
+  postAPITokenUpdateSdkPath: (w) => [
+    pair(
+      { method: 'POST', url: orgPath('org-b', `tokens/${w.b.tokenId}/update`), body: tokenSettings },
+      { method: 'POST', url: orgPath(NONE.org, `tokens/${NONE.tokenId}/update`), body: tokenSettings },
+    ),
+  ],
+  postAPITokensRotateSdkPath: (w) => [
+    pair(
+      { method: 'POST', url: orgPath('org-b', `tokens/${w.b.tokenId}/rotate`) },
+      { method: 'POST', url: orgPath(NONE.org, `tokens/${NONE.tokenId}/rotate`) },
+    ),
+  ],
+  postAPITokensRevokeSdkPath: (w) => [
+    pair(
+      { method: 'POST', url: orgPath('org-b', `tokens/${w.b.tokenId}/revoke`) },
+      { method: 'POST', url: orgPath(NONE.org, `tokens/${NONE.tokenId}/revoke`) },
+    ),
+  ],
+  getRepoEffectivePolicy: (w) => [
+    pair(
+      { method: 'GET', url: `${repos('org-b')}/${w.b.repoSlug}/x-effective-policy` },
+      { method: 'GET', url: `${repos(NONE.org)}/x/x-effective-policy` },
     ),
   ],
 }
@@ -244,6 +325,43 @@ const underAsSlugWithBsIds: Record<string, Case> = {
       [w.b.labelId, NONE.labelId],
     ),
   ],
+  // B's tokens, named from A by id, group uuid or value: "API token not found", as for none at all.
+  postAPITokenUpdate: (w) => [
+    notFound(
+      { method: 'POST', url: orgPath('org-a', 'api-tokens/update'), body: { ...tokenSettings, id: w.b.tokenId } },
+      [w.b.tokenId, NONE.tokenId],
+    ),
+  ],
+  postAPITokensRotate: (w) => [
+    notFound({ method: 'POST', url: orgPath('org-a', 'api-tokens/rotate'), body: { uuid: w.b.tokenUuid } }, [
+      w.b.tokenUuid,
+      NONE.tokenUuid,
+    ]),
+  ],
+  postAPITokensRevoke: (w) => [
+    notFound({ method: 'POST', url: orgPath('org-a', 'api-tokens/revoke'), body: { token: w.b.token } }, [
+      w.b.token,
+      NONE.token,
+    ]),
+  ],
+  postAPITokenUpdateSdkPath: (w) => [
+    notFound({ method: 'POST', url: orgPath('org-a', `tokens/${w.b.tokenId}/update`), body: tokenSettings }, [
+      w.b.tokenId,
+      NONE.tokenId,
+    ]),
+  ],
+  postAPITokensRotateSdkPath: (w) => [
+    notFound({ method: 'POST', url: orgPath('org-a', `tokens/${w.b.tokenId}/rotate`) }, [w.b.tokenId, NONE.tokenId]),
+  ],
+  postAPITokensRevokeSdkPath: (w) => [
+    notFound({ method: 'POST', url: orgPath('org-a', `tokens/${w.b.tokenId}/revoke`) }, [w.b.tokenId, NONE.tokenId]),
+  ],
+  getRepoEffectivePolicy: (w) => [
+    notFound({ method: 'GET', url: `${repos('org-a')}/${w.b.repoSlug}/x-effective-policy` }, [
+      w.b.repoSlug,
+      NONE.repoSlug,
+    ]),
+  ],
 }
 
 /** The same request with B's values replaced by values that name nothing: both must be the same 404. */
@@ -265,7 +383,7 @@ function notFound(real: Probe, ...swap: [string, string][]): Comparison {
   return { real, fake, swap, status: 404 }
 }
 
-/** The spec's operations under /orgs/{org_slug}: the 15 this suite must cover. */
+/** The spec's operations under /orgs/{org_slug}: the ones this suite must cover. */
 function orgOperationIds(): string[] {
   return specOperations()
     .filter((op) => op.path.startsWith('/orgs/{org_slug}'))
@@ -339,9 +457,13 @@ describe('cross-org isolation', () => {
       },
       tokenB,
     )
+    const [bToken] = await t.services.tokens.list('org-b')
     world = {
       a: { labelId: aLabel.id, repoId: aRepo.id },
       b: {
+        tokenId: bToken?.id ?? '',
+        tokenUuid: bToken?.groupUuid ?? '',
+        token: tokenB,
         repoSlug: 'b-web',
         wsRepoSlug: 'b-api',
         workspace: 'b-ws',
@@ -351,7 +473,7 @@ describe('cross-org isolation', () => {
       },
     }
     // Ids that name nothing must really name nothing.
-    for (const id of [NONE.labelId, NONE.repoId]) expect(Number(id)).toBeGreaterThan(100)
+    for (const id of [NONE.labelId, NONE.repoId, NONE.tokenId]) expect(Number(id)).toBeGreaterThan(100)
   })
   afterEach(async () => {
     await t.close()
@@ -360,7 +482,7 @@ describe('cross-org isolation', () => {
 
   it('covers every operation under /orgs/{org_slug} of the spec', () => {
     expect(Object.keys(againstBsSlug).sort()).toEqual(orgOperationIds())
-    expect(orgOperationIds()).toHaveLength(15)
+    expect(orgOperationIds()).toHaveLength(31)
   })
 
   /** Sends both requests of each comparison; they must answer the same, and B must be untouched. */
