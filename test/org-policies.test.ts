@@ -282,3 +282,50 @@ describe('effective policy (extension: GET /orgs/{org}/repos/{slug}/x-effective-
     )
   })
 })
+
+describe('fixtures: export and import keep the org policy and the tokens’ group, visibility and committers', () => {
+  let t: TestApp
+  beforeEach(async () => {
+    t = await createTestApp()
+  })
+  afterEach(() => t.close())
+
+  it('round-trips through export → import, and a seeded policy is served', async () => {
+    ok(
+      await request(t, 'POST', SECURITY, {
+        payload: { policyDefault: 'high', policyRules: { malware: { action: 'error' } } },
+      }),
+    )
+    ok(await request(t, 'POST', `${LICENSE}?merge_update=true`, { payload: { allow: ['MIT'] } }))
+    const minted = await request(t, 'POST', '/v0/orgs/acme/api-tokens', {
+      payload: { scopes: ['repo:list'], max_quota: 5, visibility: 'admin', committer: { email: 'x@y.z' } },
+    })
+    const groupUuid = (minted.json() as { group_uuid: string }).group_uuid
+    const exported = await t.services.state.export()
+    const acme = exported.orgs[0] as Record<string, unknown> & { tokens: Record<string, unknown>[] }
+    expect(acme.security_policy).toEqual({ default: 'high', rules: { malware: { action: 'error' } } })
+    expect(acme.license_policy).toEqual({ allow: ['MIT'] })
+    expect(acme.tokens.find((token) => token.group_uuid === groupUuid)).toMatchObject({
+      visibility: 'admin',
+      committers: [{ email: 'x@y.z' }],
+    })
+    await t.services.state.import(exported)
+    expect(await t.services.state.export()).toEqual(exported)
+    expect(ok(await request(t, 'GET', `${SECURITY}?custom_rules_only=true`))).toEqual({
+      securityPolicyRules: { malware: { action: 'error' } },
+      securityPolicyDefault: 'high',
+    })
+
+    await t.services.state.seed({
+      orgs: [{ slug: 'seeded', security_policy: { default: 'low' }, license_policy: { warn: ['GPL-3.0'] } }],
+    })
+    const seeded = (await t.services.state.export()).orgs.find((org) => org.slug === 'seeded')
+    expect(seeded).toMatchObject({
+      security_policy: { default: 'low', rules: {} },
+      license_policy: { warn: ['GPL-3.0'] },
+    })
+    await expect(
+      t.services.state.seed({ orgs: [{ slug: 'bad', security_policy: { rules: { nope: { action: 'error' } } } }] }),
+    ).rejects.toThrow()
+  })
+})

@@ -158,6 +158,8 @@ export interface OrgState {
   tokens: TokenState[]
   repos: RepoState[]
   labels: LabelState[]
+  /** The org's own policy; undefined: the defaults (no row). */
+  policy?: OrgPolicy
 }
 
 export interface TokenState {
@@ -169,6 +171,10 @@ export interface TokenState {
   maxQuota: number
   createdAt?: number
   revokedAt: number | null
+  /** Generated when absent. */
+  groupUuid?: string
+  visibility?: TokenVisibility
+  committers?: Committer[]
 }
 
 /** A repo as fixtures seed it: every field of `Repo`, the id and times optional (pinned when given). */

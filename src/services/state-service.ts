@@ -1,7 +1,8 @@
 import { z } from 'zod'
-import type { OrgState, RepoState, StateSnapshot } from '../db/models.js'
+import type { IssueRules, OrgState, RepoState, StateSnapshot } from '../db/models.js'
 import type { OrgRepository } from '../db/repositories/org-repository.js'
 import type { StateRepository } from '../db/repositories/state-repository.js'
+import { alertTypes } from './alert-types.js'
 import { ConflictError, NotFoundError } from './errors.js'
 import {
   alertType,
@@ -48,6 +49,20 @@ const tokenFixture = z
     max_quota: quotaUnits.default(1000),
     created_at: timestamp.optional(),
     revoked_at: timestamp.nullable().default(null),
+    group_uuid: z.uuid().optional(),
+    visibility: z.enum(['admin', 'organization']).default('organization'),
+    committers: z
+      .array(
+        z
+          .object({
+            email: z.string().optional(),
+            provider: z.enum(['api', 'azure', 'bitbucket', 'github', 'gitlab']).optional(),
+            providerLoginName: z.string().optional(),
+            providerUserId: z.string().optional(),
+          })
+          .strict(),
+      )
+      .default([]),
   })
   .refine((t) => (t.token === undefined) !== (t.token_hash === undefined), {
     message: 'a token needs exactly one of token or token_hash',
@@ -113,6 +128,22 @@ const orgFixture = z.object({
   tokens: z.array(tokenFixture).default([]),
   repos: z.array(repoFixture).default([]),
   labels: z.array(labelFixture).default([]),
+  // The org's own policy (docs/org-policies.md); absent: the defaults.
+  security_policy: z
+    .object({
+      default: z.enum(['default', 'low', 'medium', 'high']).default('default'),
+      rules: z.partialRecord(z.enum(alertTypes), z.object({ action: issueAction }).strict()).default({}),
+    })
+    .strict()
+    .optional(),
+  license_policy: z
+    .object({
+      allow: z.array(z.string()).optional(),
+      warn: z.array(z.string()).optional(),
+      options: z.array(z.enum(['toplevelOnly', 'applyToUnidentified'])).optional(),
+    })
+    .strict()
+    .optional(),
 })
 
 export const fixtureSchema = z
@@ -143,7 +174,19 @@ function toSnapshot(fixture: z.output<typeof fixtureSchema>): StateSnapshot {
           maxQuota: t.max_quota,
           ...(t.created_at === undefined ? {} : { createdAt: t.created_at }),
           revokedAt: t.revoked_at,
+          ...(t.group_uuid === undefined ? {} : { groupUuid: t.group_uuid }),
+          visibility: t.visibility,
+          committers: t.committers,
         })),
+        ...(org.security_policy === undefined && org.license_policy === undefined
+          ? {}
+          : {
+              policy: {
+                securityPolicyDefault: org.security_policy?.default ?? 'default',
+                securityPolicyRules: (org.security_policy?.rules ?? {}) as IssueRules,
+                licensePolicy: org.license_policy ?? {},
+              },
+            }),
         repos: org.repos.map(
           (r) =>
             ({
@@ -189,7 +232,16 @@ function toFixture(snapshot: StateSnapshot) {
         max_quota: t.maxQuota,
         created_at: t.createdAt === undefined ? undefined : iso(t.createdAt),
         revoked_at: t.revokedAt === null ? null : iso(t.revokedAt),
+        group_uuid: t.groupUuid,
+        visibility: t.visibility,
+        committers: t.committers,
       })),
+      ...(org.policy
+        ? {
+            security_policy: { default: org.policy.securityPolicyDefault, rules: org.policy.securityPolicyRules },
+            license_policy: org.policy.licensePolicy,
+          }
+        : {}),
       repos: org.repos.map(
         (r): RepoFixtureOutput => ({
           id: r.id,

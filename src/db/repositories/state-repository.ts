@@ -3,7 +3,15 @@ import { and, eq, sql } from 'drizzle-orm'
 import type { Db } from '../client.js'
 import { IdsExhaustedError, toRowId } from '../ids.js'
 import type { ListCursorCache } from '../list-cursor-cache.js'
-import type { LabelState, OrgState, ResetScope, StateSnapshot, TokenState } from '../models.js'
+import type {
+  IssueRules,
+  LabelState,
+  LicensePolicy,
+  OrgState,
+  ResetScope,
+  StateSnapshot,
+  TokenState,
+} from '../models.js'
 import { auditEvents, labels, orgSettings, orgs, repos, tokens } from '../schema.js'
 import type { LabelRepository } from './label-repository.js'
 import type { OrgRepository } from './org-repository.js'
@@ -86,7 +94,7 @@ export function createStateRepository(db: Db, parts: StateParts, cursors?: ListC
     )
     for (const token of state.tokens) {
       attempt(
-        () => parts.tokens.insert({ ...token, orgId: org.id, groupUuid: randomUUID() }, now),
+        () => parts.tokens.insert({ ...token, orgId: org.id, groupUuid: token.groupUuid ?? randomUUID() }, now),
         `token "${token.name}" of "${org.slug}"`,
         conflictOf('token', token.id, () => {
           const holder = db.select({ id: tokens.id }).from(tokens).where(eq(tokens.tokenHash, token.tokenHash)).get()
@@ -94,6 +102,17 @@ export function createStateRepository(db: Db, parts: StateParts, cursors?: ListC
         }),
       )
       counts.tokens++
+    }
+    if (state.policy) {
+      db.insert(orgSettings)
+        .values({
+          orgId: Number(org.id),
+          securityPolicyDefault: state.policy.securityPolicyDefault,
+          securityPolicyRules: JSON.stringify(state.policy.securityPolicyRules),
+          licensePolicy: JSON.stringify(state.policy.licensePolicy),
+          updatedAt: now,
+        })
+        .run()
     }
     const repoIds = new Map<string, string>()
     for (const repo of state.repos) {
@@ -178,8 +197,22 @@ export function createStateRepository(db: Db, parts: StateParts, cursors?: ListC
         orgs: parts.orgs.all().map((org): OrgState => {
           const repos = parts.repos.allOfOrg(org.id)
           const repoById = new Map(repos.map((repo) => [repo.id, repo]))
+          const policy = db
+            .select()
+            .from(orgSettings)
+            .where(eq(orgSettings.orgId, Number(org.id)))
+            .get()
           return {
             ...org,
+            ...(policy
+              ? {
+                  policy: {
+                    securityPolicyDefault: policy.securityPolicyDefault,
+                    securityPolicyRules: JSON.parse(policy.securityPolicyRules) as IssueRules,
+                    licensePolicy: JSON.parse(policy.licensePolicy) as LicensePolicy,
+                  },
+                }
+              : {}),
             tokens: parts.tokens.allOfOrg(org.id).map(
               (t): TokenState => ({
                 id: t.id,
@@ -190,6 +223,9 @@ export function createStateRepository(db: Db, parts: StateParts, cursors?: ListC
                 maxQuota: t.maxQuota,
                 createdAt: t.createdAt,
                 revokedAt: t.revokedAt,
+                groupUuid: t.groupUuid,
+                visibility: t.visibility,
+                committers: t.committers,
               }),
             ),
             repos,
