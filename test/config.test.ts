@@ -32,6 +32,7 @@ describe('config', () => {
       QUOTA_DEFAULT_MAX: '50',
       QUOTA_WINDOW_SECONDS: '60',
       AUTH_CACHE_TTL_MS: '0',
+      AUDIT_LOG_RETENTION_DAYS: '7',
       BOOTSTRAP: 'false',
       BOOTSTRAP_ORG_SLUG: 'ci',
       BOOTSTRAP_ORG_NAME: 'CI',
@@ -57,6 +58,7 @@ describe('config', () => {
       metrics: false,
       authCacheTtlMs: 0,
       requestJournal: { size: 0, bodyBytes: 100 },
+      auditLogRetentionDays: 7,
       bootstrap: { enabled: false, orgSlug: 'ci', orgName: 'CI', token: 'abcdefghijklmnop' },
     })
   })

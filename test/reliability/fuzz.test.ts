@@ -1109,11 +1109,22 @@ describe('fuzzing every operation of the spec', () => {
       'createOrgRepo',
       'createOrgRepoLabel',
       'disassociateOrgRepoLabel',
+      'getAPITokens',
+      'getAPITokensSdkPath',
+      'getAuditLogEvents',
       'getOrgRepoLabelList',
       'getOrgRepoList',
+      'postAPIToken',
+      'postAPITokenSdkPath',
+      'postAPITokenUpdate',
+      'postAPITokenUpdateSdkPath',
+      'postAPITokensRevoke',
+      'postAPITokensRotate',
+      'updateOrgLicensePolicy',
       'updateOrgRepo',
       'updateOrgRepoLabel',
       'updateOrgRepoLabelSetting',
+      'updateOrgSecurityPolicy',
     ])
   })
 
