@@ -64,7 +64,9 @@ describe('a token without any repo or label scope (only report:read)', () => {
         ...(op.body ? { payload: {} } : {}),
       })
       expect(response.statusCode, response.body).toBe(403)
-      expect(response.json()).toEqual({ error: { message: 'Insufficient permissions for API method', details: null } })
+      const body = response.json() as { error: { message: string; details: { requiredScopes: string[] } } }
+      expect(body.error.message).toBe('Insufficient permissions for API method')
+      expect(body.error.details.requiredScopes).toEqual(op.scopes)
     },
   )
 
