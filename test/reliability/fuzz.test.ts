@@ -731,15 +731,6 @@ describe('fuzzing every operation of the spec', () => {
     services = app.services
     acmeId = Number((await services.orgs.create({ slug: 'acme' })).id)
     otherId = Number((await services.orgs.create({ slug: 'other' })).id)
-    const issue = async (orgSlug: string, maxQuota = 1_000_000_000, scopes?: string[]) =>
-      (await services.tokens.issue({ orgSlug, maxQuota, ...(scopes ? { scopes } : {}) })).secret
-    tokens.bearer = await issue('acme')
-    tokens['other-org'] = await issue('other')
-    tokens['limited-scope'] = await issue('acme', 1_000_000_000, ['repo:list', 'repo-label:list'])
-    tokens['zero-quota'] = await issue('acme', 0)
-    const revoked = await services.tokens.issue({ orgSlug: 'acme' })
-    await services.tokens.revoke(revoked.token.id)
-    tokens.revoked = revoked.secret
     await reseed()
   })
   afterAll(async () => {
@@ -750,6 +741,17 @@ describe('fuzzing every operation of the spec', () => {
   /** Puts both orgs back in a known, non-trivial state (fuzzed deletes and renames wear it down). */
   async function reseed() {
     const sqlite = db.$client
+    // Fresh tokens each time: a fuzzed rotate or revoke (api-tokens, or the SDK's /tokens/{id} paths)
+    // may have hit one of these by its id, and every later request would then be a 401.
+    const issue = async (orgSlug: string, maxQuota = 1_000_000_000, scopes?: string[]) =>
+      (await services.tokens.issue({ orgSlug, maxQuota, ...(scopes ? { scopes } : {}) })).secret
+    tokens.bearer = await issue('acme')
+    tokens['other-org'] = await issue('other')
+    tokens['limited-scope'] = await issue('acme', 1_000_000_000, ['repo:list', 'repo-label:list'])
+    tokens['zero-quota'] = await issue('acme', 0)
+    const revoked = await services.tokens.issue({ orgSlug: 'acme' })
+    await services.tokens.revoke(revoked.token.id)
+    tokens.revoked = revoked.secret
     sqlite.prepare('DELETE FROM repos').run()
     sqlite.prepare('DELETE FROM labels').run()
     const repo = async (org: number, slug: string, extra: Record<string, unknown> = {}) =>
