@@ -5,7 +5,7 @@
  *
  * <dir> holds Socket's `socket-repos-api-openapi.yml` (the contract for the 15 Repos and Repo Labels operations)
  * and `socket-openapi-full.json` (Socket's full, newer spec: the contract of GET /quota, GET /organizations, the org
- * security and license policy, the audit log and the API-token operations, and the source of the compatible
+ * security and license policy, the audit log, the API-token operations and the supported-files operations, and the source of the compatible
  * additions we serve). Default: ../shared/upstream from the repository root; a given relative path is read from
  * the current directory.
  *
@@ -61,7 +61,7 @@ interface Deviation {
   reason: string
   /**
    * Socket's node as we deliberately serve it, from the published contract's node (`upstream`), the same node in
-   * Socket's current full spec (`head`, undefined for /quota and /organizations, whose contract is that spec), and
+   * Socket's current full spec (`head`, undefined for the operations whose contract is that spec), and
    * the contract's operation. Throws when the deviation does not fit the node it is applied to.
    */
   expect: (upstream: unknown, head: unknown, operation: Json | undefined) => unknown
@@ -121,6 +121,11 @@ const deviations: Deviation[] = [
     at: `/{${LABEL_SETTING_GET},${LABEL_SETTING_PUT}}`,
     reason: "recentlyPublishedThresholdMs, the fourth setting key of Socket's current spec, as that spec has it",
     expect: (upstream, head) => withPropertyFrom(upstream, head, 'recentlyPublishedThresholdMs'),
+  },
+  {
+    at: '/getSupportedFiles/responses',
+    reason: 'an authenticated operation also answers 401 (no or a bad token) and 403 (another org), as Socket does',
+    expect: (upstream) => [...new Set([...(upstream as string[]), '401', '403'])].sort(),
   },
   {
     at: '/*/x-quota-cost',
@@ -404,6 +409,7 @@ const operationKeys = new Set([
   'security',
   'description',
   'responses',
+  'deprecated',
 ])
 
 function compareOperation(name: string, ours: Json, theirs: Json, head: Json): void {
@@ -461,9 +467,7 @@ function compareOperation(name: string, ours: Json, theirs: Json, head: Json): v
   const ourResponses = objectOrEmpty(ours.responses)
   const theirResponses = objectOrEmpty(expected(`${at}/responses`, objectOrEmpty(theirs.responses), head.responses))
   const headResponses = objectOrEmpty(head.responses)
-  if (!same(Object.keys(ourResponses).sort(), Object.keys(theirResponses).sort())) {
-    differ(`${at}/responses`, `ours [${Object.keys(ourResponses)}], Socket's [${Object.keys(theirResponses)}]`)
-  }
+  compareValue(`${at}/responses`, Object.keys(ourResponses).sort(), Object.keys(theirResponses).sort())
   for (const [status, theirResponse] of Object.entries(theirResponses)) {
     const ourResponse = ourResponses[status]
     if (isObject(ourResponse) && isObject(theirResponse)) {
@@ -477,6 +481,24 @@ function compareOperation(name: string, ours: Json, theirs: Json, head: Json): v
 // ---------------------------------------------------------------------------------------------------------------
 
 const methods = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const
+
+/** The operations whose contract is Socket's full spec (every other one: the published Repos spec). */
+const fullSpecOperations = [
+  'GET /quota',
+  'GET /organizations',
+  'GET /orgs/{org_slug}/settings/security-policy',
+  'POST /orgs/{org_slug}/settings/security-policy',
+  'GET /orgs/{org_slug}/settings/license-policy',
+  'POST /orgs/{org_slug}/settings/license-policy',
+  'GET /orgs/{org_slug}/audit-log',
+  'POST /orgs/{org_slug}/api-tokens',
+  'GET /orgs/{org_slug}/api-tokens',
+  'POST /orgs/{org_slug}/api-tokens/update',
+  'POST /orgs/{org_slug}/api-tokens/rotate',
+  'POST /orgs/{org_slug}/api-tokens/revoke',
+  'GET /report/supported',
+  'GET /orgs/{org_slug}/supported-files',
+]
 
 interface Target {
   method: string
@@ -527,21 +549,7 @@ async function main(): Promise<void> {
     targets.push({ method, path, theirs, head: fullOperations.get(key) ?? {} })
   }
   fullSpec = full
-  const fromFullSpec = [
-    'GET /quota',
-    'GET /organizations',
-    'GET /orgs/{org_slug}/settings/security-policy',
-    'POST /orgs/{org_slug}/settings/security-policy',
-    'GET /orgs/{org_slug}/settings/license-policy',
-    'POST /orgs/{org_slug}/settings/license-policy',
-    'GET /orgs/{org_slug}/audit-log',
-    'POST /orgs/{org_slug}/api-tokens',
-    'GET /orgs/{org_slug}/api-tokens',
-    'POST /orgs/{org_slug}/api-tokens/update',
-    'POST /orgs/{org_slug}/api-tokens/rotate',
-    'POST /orgs/{org_slug}/api-tokens/revoke',
-  ]
-  for (const key of fromFullSpec) {
+  for (const key of fullSpecOperations) {
     const [method = '', path = ''] = key.split(' ')
     const theirs = fullOperations.get(key)
     if (theirs) targets.push({ method, path, theirs, head: {} })

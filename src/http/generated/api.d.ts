@@ -732,10 +732,80 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/report/supported": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get supported files for report
+         * @deprecated
+         * @description **This endpoint is deprecated.** Deprecated since 2023-01-15. Use the [successor version](https://docs.socket.dev/reference/getsupportedfiles) instead.
+         *
+         *     This route has been moved to the `orgs/{org_slug}/supported-files` endpoint.
+         *
+         *     Get a list of supported files for project report generation.
+         *     Files are categorized first by environment (e.g. NPM or PyPI), then by name.
+         *
+         *     Files whose names match the patterns returned by this endpoint can be uploaded for report generation.
+         *     Examples of supported filenames include `package.json`, `package-lock.json`, and `yarn.lock`.
+         *
+         *     This endpoint consumes 1 unit of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         */
+        get: operations["getReportSupportedFiles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orgs/{org_slug}/supported-files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get supported file types
+         * @description Get a list of supported files for full scan generation.
+         *     Files are categorized first by environment (e.g. NPM or PyPI), then by name.
+         *
+         *     Files whose names match the patterns returned by this endpoint can be uploaded for report generation.
+         *     Examples of supported filenames include `package.json`, `package-lock.json`, and `yarn.lock`.
+         *
+         *     This endpoint consumes 1 unit of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         *     - No Scopes Required, but authentication is required
+         */
+        get: operations["getSupportedFiles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        SupportedFiles: {
+            [key: string]: {
+                [key: string]: {
+                    /** @default  */
+                    pattern: string;
+                };
+            };
+        };
         IntegrationMeta: {
             /** @enum {string} */
             type?: "github";
@@ -2936,6 +3006,56 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EffectivePolicy"];
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            401: components["responses"]["SocketUnauthorized"];
+            403: components["responses"]["SocketForbidden"];
+            404: components["responses"]["SocketNotFoundResponse"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    getReportSupportedFiles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Glob patterns used to match supported files */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SupportedFiles"];
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    getSupportedFiles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The slug of the organization */
+                org_slug: components["parameters"]["org_slug"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Glob patterns used to match supported files */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SupportedFiles"];
                 };
             };
             400: components["responses"]["SocketBadRequest"];

@@ -32,6 +32,7 @@ import {
   updateOrgSecurityPolicy,
 } from './org-settings.js'
 import { createOrgRepo, deleteOrgRepo, getOrgRepo, getOrgRepoList, updateOrgRepo } from './repos.js'
+import { getReportSupportedFiles, getSupportedFiles } from './supported-files.js'
 import type { OperationHandlers } from './types.js'
 
 export type { OperationId } from './types.js'
@@ -72,4 +73,6 @@ export const operationHandlers = {
   postAPITokensRotateSdkPath,
   postAPITokensRevokeSdkPath,
   getRepoEffectivePolicy,
+  getReportSupportedFiles,
+  getSupportedFiles,
 } satisfies OperationHandlers
