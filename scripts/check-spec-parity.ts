@@ -128,6 +128,11 @@ const deviations: Deviation[] = [
     expect: (upstream) => [...new Set([...(upstream as string[]), '401', '403'])].sort(),
   },
   {
+    at: '/getOrgFullScan/parameters/query/{include_scores,include_license_details}/required',
+    reason: "optional: Socket's spec marks these two booleans (default false) required, yet its own clients omit them",
+    expect: () => false,
+  },
+  {
     at: '/*/x-quota-cost',
     reason: 'extension: the units of quota the operation consumes, as its description states',
     expect: (_upstream, _head, operation) => quotaUnitsOf(operation),
@@ -498,6 +503,11 @@ const fullSpecOperations = [
   'POST /orgs/{org_slug}/api-tokens/revoke',
   'GET /report/supported',
   'GET /orgs/{org_slug}/supported-files',
+  'GET /orgs/{org_slug}/full-scans',
+  'POST /orgs/{org_slug}/full-scans',
+  'GET /orgs/{org_slug}/full-scans/{full_scan_id}',
+  'DELETE /orgs/{org_slug}/full-scans/{full_scan_id}',
+  'GET /orgs/{org_slug}/full-scans/{full_scan_id}/metadata',
 ]
 
 interface Target {

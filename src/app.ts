@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import multipart from '@fastify/multipart'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -107,6 +108,19 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   })
 
   registerBodyParsers(app)
+
+  // Full-scan uploads: each part a manifest named by its relative path. Socket's limit of 10,000
+  // files; the sizes are ours (config). Beyond any of them: 413 in Socket's error body.
+  await app.register(multipart, {
+    limits: {
+      fileSize: config.scans.maxFileBytes,
+      files: 10_000,
+      fields: 10_000,
+      parts: 10_000,
+      fieldNameSize: 1024,
+      fieldSize: config.scans.maxFileBytes,
+    },
+  })
 
   await app.register(operationsPlugin)
   await app.register(authPlugin)

@@ -27,6 +27,10 @@ const envSchema = z.object({
   BODY_LIMIT: integer(1024, 100 * 1024 * 1024).default(1024 * 1024),
   /** Base of `html_url` on repos: `<base>/dashboard/org/<org>/repo/<slug>`. */
   DASHBOARD_BASE_URL: z.url().default('https://socket.dev'),
+  /** Largest accepted file of a full scan, in bytes (Socket: 268 MB). */
+  SCAN_MAX_FILE_BYTES: integer(1, 268_000_000).default(32 * 1024 * 1024),
+  /** Largest accepted full scan (all its files together), in bytes. */
+  SCAN_MAX_TOTAL_BYTES: integer(1, 4 * 1024 * 1024 * 1024).default(128 * 1024 * 1024),
   /** Units a new token may spend per window, unless the token is created with its own. */
   QUOTA_DEFAULT_MAX: integer(0).default(1000),
   /** Length of a token's quota window, in seconds. */
@@ -89,6 +93,10 @@ export interface Config {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   readonly bodyLimit: number
   readonly dashboardBaseUrl: string
+  readonly scans: {
+    readonly maxFileBytes: number
+    readonly maxTotalBytes: number
+  }
   readonly quota: {
     readonly defaultMax: number
     readonly windowSeconds: number
@@ -149,6 +157,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     bodyLimit: e.BODY_LIMIT,
     dashboardBaseUrl: e.DASHBOARD_BASE_URL.replace(/\/+$/, ''),
+    scans: { maxFileBytes: e.SCAN_MAX_FILE_BYTES, maxTotalBytes: e.SCAN_MAX_TOTAL_BYTES },
     quota: { defaultMax: e.QUOTA_DEFAULT_MAX, windowSeconds: e.QUOTA_WINDOW_SECONDS, costs: parseCosts(e.QUOTA_COSTS) },
     adminSecret: e.ADMIN_SECRET,
     corsOrigins: (e.CORS_ORIGINS ?? '')

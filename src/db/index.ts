@@ -1,6 +1,7 @@
 import type { Db } from './client.js'
 import { createListCursorCache } from './list-cursor-cache.js'
 import { createAuditRepository } from './repositories/audit-repository.js'
+import { createFullScanRepository } from './repositories/full-scan-repository.js'
 import { createHealthRepository } from './repositories/health-repository.js'
 import { createLabelRepository } from './repositories/label-repository.js'
 import { createOrgRepository } from './repositories/org-repository.js'
@@ -29,6 +30,7 @@ export function createRepositories(db: Db) {
     ...parts,
     orgSettings: createOrgSettingsRepository(db, audit.write),
     audit,
+    fullScans: createFullScanRepository(db, parts, cursors),
     state: createStateRepository(db, parts, cursors),
     health: createHealthRepository(db),
   }

@@ -196,3 +196,39 @@ export interface StateSnapshot {
 }
 
 export type ResetScope = { kind: 'data'; orgId?: string } | { kind: 'everything' }
+
+/** A package read from an uploaded manifest or lockfile. */
+export interface Artifact {
+  /** Socket's ecosystem name (`npm`, `pypi`). */
+  type: string
+  name: string
+  /** Null when the manifest pins no exact version. */
+  version: string | null
+  /** The uploaded file it was read from (its relative path). */
+  manifest: string
+}
+
+export interface FullScan {
+  id: string
+  orgId: string
+  repoId: string
+  repoSlug: string
+  workspace: string
+  branch: string | null
+  commitMessage: string | null
+  commitHash: string | null
+  pullRequest: number | null
+  committers: string[]
+  integrationType: string
+  integrationOrgSlug: string | null
+  scanType: string
+  tmp: boolean
+  artifacts: Artifact[]
+  createdAt: number
+  updatedAt: number
+}
+
+export interface ScanFile {
+  path: string
+  content: Buffer
+}

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
 // Timestamps are integer milliseconds since the epoch (UTC); the HTTP layer formats them as ISO-8601.
 // Ids are integer rowids with AUTOINCREMENT so a deleted id is never handed out again.
@@ -162,3 +162,52 @@ export type RepoRow = typeof repos.$inferSelect
 export type LabelRow = typeof labels.$inferSelect
 export type OrgSettingsRow = typeof orgSettings.$inferSelect
 export type AuditEventRow = typeof auditEvents.$inferSelect
+
+export const fullScans = sqliteTable(
+  'full_scans',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    orgId: integer('org_id')
+      .notNull()
+      .references(() => orgs.id, { onDelete: 'cascade' }),
+    // A repo's scans go with it.
+    repoId: integer('repo_id')
+      .notNull()
+      .references(() => repos.id, { onDelete: 'cascade' }),
+    branch: text('branch'),
+    commitMessage: text('commit_message'),
+    commitHash: text('commit_hash'),
+    pullRequest: integer('pull_request'),
+    /** JSON array of strings. */
+    committers: text('committers').notNull().default('[]'),
+    integrationType: text('integration_type').notNull(),
+    integrationOrgSlug: text('integration_org_slug'),
+    scanType: text('scan_type').notNull(),
+    /** Temporary: not listed, never a head. */
+    tmp: integer('tmp', { mode: 'boolean' }).notNull().default(false),
+    /** JSON array of the packages read from the manifests (name, version, ecosystem, manifest). */
+    artifacts: text('artifacts').notNull().default('[]'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    index('full_scans_org_created_idx').on(t.orgId, t.createdAt, t.id),
+    index('full_scans_repo_idx').on(t.repoId),
+  ],
+)
+
+/** The manifest files of a scan, as uploaded. */
+export const fullScanFiles = sqliteTable(
+  'full_scan_files',
+  {
+    scanId: integer('scan_id')
+      .notNull()
+      .references(() => fullScans.id, { onDelete: 'cascade' }),
+    /** The relative path the file part was named by. */
+    path: text('path').notNull(),
+    content: blob('content', { mode: 'buffer' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scanId, t.path] })],
+)
+
+export type FullScanRow = typeof fullScans.$inferSelect

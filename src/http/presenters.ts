@@ -1,4 +1,4 @@
-import type { AuditEvent, Label, Org, Repo, Token } from '../db/models.js'
+import type { AuditEvent, FullScan, Label, Org, Repo, Token } from '../db/models.js'
 import { policyFlags } from '../services/label-service.js'
 import { sriHash } from '../services/token-service.js'
 import type { Schemas } from './handlers/types.js'
@@ -103,5 +103,41 @@ export function auditEventBody(
     user_email: '',
     user_image: '',
     organization_name: organizationName,
+  }
+}
+
+/** The dashboard page of a full scan, as Socket's scanners link to it. */
+export function fullScanReportUrl(scan: FullScan, orgSlug: string, dashboardBaseUrl: string): string {
+  return `${dashboardBaseUrl}/dashboard/org/${encodeURIComponent(orgSlug)}/sbom/${encodeURIComponent(scan.id)}`
+}
+
+/** A full scan's metadata. There is no analysis here, so no scan state: null, not a made-up stage. */
+export function fullScanBody(scan: FullScan, orgSlug: string, dashboardBaseUrl: string): Required<Schemas['FullScan']> {
+  const reportUrl = fullScanReportUrl(scan, orgSlug, dashboardBaseUrl)
+  return {
+    id: scan.id,
+    created_at: iso(scan.createdAt),
+    updated_at: iso(scan.updatedAt),
+    organization_id: scan.orgId,
+    organization_slug: orgSlug,
+    repository_id: scan.repoId,
+    repository_slug: scan.repoSlug,
+    branch: scan.branch,
+    commit_message: scan.commitMessage,
+    commit_hash: scan.commitHash,
+    pull_request: scan.pullRequest,
+    committers: scan.committers,
+    html_url: reportUrl,
+    api_url: null,
+    workspace: scan.workspace,
+    repo: scan.repoSlug,
+    html_report_url: reportUrl,
+    integration_type: scan.integrationType,
+    integration_repo_url: null,
+    integration_branch_url: null,
+    integration_commit_url: null,
+    integration_pull_request_url: null,
+    scan_type: scan.scanType,
+    scan_state: null,
   }
 }

@@ -36,6 +36,34 @@ async function pageZeroIsPageOne(request: FastifyRequest) {
   if (query.page === '0') query.page = '1'
 }
 
+/** The query parameters of an operation whose schema is a boolean. */
+function booleanQueryParameters(operation: OperationSpec): string[] {
+  const query = operation.schema.querystring as { properties?: Record<string, { type?: unknown }> } | undefined
+  return Object.entries(query?.properties ?? {})
+    .filter(([, schema]) => schema.type === 'boolean')
+    .map(([name]) => name)
+}
+
+/** Socket's Python scanner spells query booleans as Python prints them: `True` and `False`. */
+function pythonBooleans(names: string[]) {
+  return async (request: FastifyRequest) => {
+    const query = request.query as Record<string, unknown>
+    for (const name of names) {
+      if (query[name] === 'True') query[name] = 'true'
+      else if (query[name] === 'False') query[name] = 'false'
+    }
+  }
+}
+
+/**
+ * `committers` may be set more than once (the spec says so of a string parameter): validation sees
+ * the first value and the handler reads every one from the URL.
+ */
+async function repeatedCommitters(request: FastifyRequest) {
+  const query = request.query as Record<string, unknown>
+  if (Array.isArray(query.committers)) query.committers = query.committers[0]
+}
+
 /** An injected fault (admin API) delays the request, or answers it with a forced status. */
 function injectedFaults(fastify: FastifyInstance, operationId: string) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
@@ -69,6 +97,7 @@ export async function registerOperations(fastify: FastifyInstance, spec: LoadedS
 
   for (const specOperation of spec.operations) {
     const operation = { ...specOperation, quotaCost: costs[specOperation.operationId] ?? specOperation.quotaCost }
+    const booleans = booleanQueryParameters(operation)
     const handler = operationHandlers[operation.operationId as OperationId]
     if (!handler) throw new Error(`the spec's operation ${operation.operationId} has no handler`)
     fastify.route({
@@ -80,6 +109,8 @@ export async function registerOperations(fastify: FastifyInstance, spec: LoadedS
       preValidation: [
         ...(hasQueryParameter(operation, 'page') ? [pageZeroIsPageOne] : []),
         ...(operation.bodyOptional ? [absentBodyIsEmpty] : []),
+        ...(booleans.length > 0 ? [pythonBooleans(booleans)] : []),
+        ...(hasQueryParameter(operation, 'committers') ? [repeatedCommitters] : []),
       ],
       ...(operation.strictBody ? { validatorCompiler: compilers.strictValidatorCompiler } : {}),
       // The table binds each handler to its operation's types; the spec's schemas enforce them at run time.

@@ -40,6 +40,8 @@ export interface OperationSpec {
   bodyOptional: boolean
   /** Status codes the operation declares. */
   statuses: number[]
+  /** Per status, the schema of each line of an `application/x-ndjson` answer (a streamed full scan). */
+  ndjsonResponses: Record<string, JsonObject>
   schema: FastifySchema & { response: Record<string, unknown> }
 }
 
@@ -68,7 +70,10 @@ function toOperation(path: string, method: (typeof methods)[number], op: JsonObj
   const parameters = (op.parameters ?? []) as JsonObject[]
   const responses = (op.responses ?? {}) as Record<string, JsonObject>
   const response: Record<string, unknown> = {}
+  const ndjsonResponses: Record<string, JsonObject> = {}
   for (const [status, res] of Object.entries(responses)) {
+    const lines = (res.content as Record<string, JsonObject> | undefined)?.['application/x-ndjson']?.schema
+    if (lines) ndjsonResponses[status] = toJsonSchema(lines as JsonObject, { dropDefaults: true })
     const schema = jsonContent(res)
     // Response defaults document values; they must never be serialized in place of a missing one.
     if (schema) response[status] = toJsonSchema(schema, { dropDefaults: true })
@@ -97,6 +102,7 @@ function toOperation(path: string, method: (typeof methods)[number], op: JsonObj
     strictBody: op['x-strict-body'] === true,
     bodyOptional: bodySchema !== undefined && requestBody?.required !== true,
     statuses: Object.keys(responses).map(Number),
+    ndjsonResponses,
     schema,
   }
 }

@@ -224,3 +224,32 @@ export const tokenName = line('token name', 200)
 export const scope = z.string().refine(isKnownScope, { error: (issue) => `unknown scope "${String(issue.input)}"` })
 
 export const scopes = z.array(scope).min(1, 'at least one scope is required')
+
+// ── Full scans ───────────────────────────────────────────────────────────────────────────────────
+
+/** Git's branch name rules, as Socket's spec states them for a full scan's `branch`. */
+export const branchName = line('branch', 255)
+  .min(1, 'branch must not be empty')
+  .refine((b) => b !== '@', { message: 'branch cannot be exactly "@"' })
+  .refine((b) => !/^[/.]|[/.]$|\.lock$/.test(b), {
+    message: 'branch cannot begin or end with "/" or ".", or end with ".lock"',
+  })
+  .refine((b) => !b.includes('//') && !b.includes('..') && !b.includes('@{'), {
+    message: 'branch cannot contain "//", ".." or "@{"',
+  })
+  .refine((b) => !/[\s~^:?*[]/.test(b), { message: 'branch cannot contain spaces or any of ~^:?*[' })
+
+export const scanType = line('scan_type', 32).min(1, 'scan_type must not be empty')
+
+/**
+ * The name of an uploaded file: a relative path inside the scanned directory. No absolute path, no
+ * drive letter, no backslash, no `.` or `..` segment, no empty segment.
+ */
+export const scanFilePath = line('file name', 1024)
+  .min(1, 'file name must not be empty')
+  .refine((p) => !p.startsWith('/') && !/^[A-Za-z]:/.test(p) && !p.includes('\\'), {
+    message: 'file name must be a relative path',
+  })
+  .refine((p) => p.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..'), {
+    message: 'file name must not contain empty, "." or ".." path segments',
+  })

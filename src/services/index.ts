@@ -1,6 +1,7 @@
 import type { Config } from '../config.js'
 import type { Repositories } from '../db/index.js'
 import { createAuditService } from './audit-service.js'
+import { createFullScanService } from './full-scan-service.js'
 import { createLabelService } from './label-service.js'
 import { createOrgPolicyService } from './org-policy-service.js'
 import { createOrgService } from './org-service.js'
@@ -50,6 +51,7 @@ export function createServices(repositories: Repositories, { config, now = Date.
       retentionDays: config.auditLogRetentionDays ?? 0,
     }),
     labels: createLabelService({ labels: repositories.labels, now }),
+    fullScans: createFullScanService({ fullScans: repositories.fullScans, now }),
     health: repositories.health,
     state: createStateService({
       state: repositories.state,

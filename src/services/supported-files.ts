@@ -6,7 +6,9 @@
 export type SupportedFiles = Readonly<Record<string, Readonly<Record<string, { readonly pattern: string }>>>>
 
 const patterns = (entries: Record<string, string>) =>
-  Object.freeze(Object.fromEntries(Object.entries(entries).map(([name, pattern]) => [name, Object.freeze({ pattern })])))
+  Object.freeze(
+    Object.fromEntries(Object.entries(entries).map(([name, pattern]) => [name, Object.freeze({ pattern })])),
+  )
 
 export const supportedFiles: SupportedFiles = Object.freeze({
   spdx: patterns({ 'spdx.json': '*[-.]spdx.json' }),
@@ -47,3 +49,26 @@ export const supportedFiles: SupportedFiles = Object.freeze({
     packagesLock: 'packages.lock.json',
   }),
 })
+
+/** A glob of the table as a regular expression: `*` within a path segment, `{a,b}` alternatives. */
+function globRegExp(pattern: string): RegExp {
+  let source = ''
+  for (const char of pattern) {
+    if (char === '*') source += '[^/]*'
+    else if (char === '{') source += '(?:'
+    else if (char === '}') source += ')'
+    else if (char === ',') source += '|'
+    else source += char.replace(/[.+?^$()|[\]\\]/g, '\\$&')
+  }
+  // Matched against the end of the path, as the scanners match file names found anywhere in a tree.
+  return new RegExp(`(?:^|/)${source}$`, 'i')
+}
+
+const supportedPatterns = Object.values(supportedFiles).flatMap((kinds) =>
+  Object.values(kinds).map(({ pattern }) => globRegExp(pattern)),
+)
+
+/** Whether a file (its relative path) matches any pattern of the table, case-insensitively as Socket's CLIs do. */
+export function isSupportedFile(path: string): boolean {
+  return supportedPatterns.some((pattern) => pattern.test(path))
+}

@@ -43,6 +43,9 @@ async function validators(): Promise<Map<string, Map<string, ValidateFunction>>>
       for (const [status, schema] of Object.entries(op.schema.response)) {
         byStatus.set(status, ajv.compile(toJsonSchema(schema as Record<string, unknown>)))
       }
+      for (const [status, schema] of Object.entries(op.ndjsonResponses)) {
+        byStatus.set(`${status}/ndjson`, ajv.compile(schema))
+      }
       byOperation.set(op.operationId, byStatus)
     }
     return byOperation
@@ -57,9 +60,19 @@ export function installContractCheck(app: FastifyInstance): void {
     if (!operationId || reply.hasHeader('x-injected-fault')) return payload
     const byStatus = (await validators()).get(operationId)
     const status = reply.statusCode
-    const validate = byStatus?.get(transportStatuses.has(String(status)) ? '400' : String(status))
     const body = typeof payload === 'string' ? payload : String(payload ?? '')
     checkedResponses.count++
+    // A streamed answer (NDJSON): every line must match the schema of a line.
+    const validateLine = byStatus?.get(`${status}/ndjson`)
+    if (validateLine) {
+      for (const line of body.split('\n').filter((text) => text !== '')) {
+        if (!validateLine(JSON.parse(line))) {
+          violations.push({ operationId, status, problem: JSON.stringify(validateLine.errors), body: line })
+        }
+      }
+      return payload
+    }
+    const validate = byStatus?.get(transportStatuses.has(String(status)) ? '400' : String(status))
     if (!validate) {
       violations.push({ operationId, status, problem: `status ${status} is not declared`, body })
       return payload

@@ -794,10 +794,289 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/orgs/{org_slug}/full-scans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List full scans
+         * @description Returns a paginated list of all full scans in an org, excluding SBOM artifacts.
+         *
+         *     This endpoint consumes 1 unit of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         *     - full-scans:list
+         */
+        get: operations["getOrgFullScanList"];
+        put?: never;
+        /**
+         * Create full scan
+         * @description Create a full scan from a set of package manifest files. Returns a full scan including all SBOM artifacts.
+         *
+         *     To get a list of supported filetypes that can be uploaded in a full-scan, see the [Get supported file types](/reference/getsupportedfiles) endpoint.
+         *
+         *     The maximum number of files you can upload at a time is 10000 and each file can be no bigger than 268 MB.
+         *
+         *     **Query Parameters:**
+         *     - `scan_type` (optional): The type of scan to perform. Defaults to 'socket'. Must be 32 characters or less. Used for categorizing multiple SBOM heads per repository branch.
+         *
+         *     This endpoint consumes 1 unit of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         *     - full-scans:create
+         */
+        post: operations["CreateOrgFullScan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orgs/{org_slug}/full-scans/{full_scan_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream full scan
+         * @description Stream all SBOM artifacts for a full scan.
+         *
+         *     This endpoint returns the latest, available alert data for artifacts in the full scan (stale while revalidate).
+         *     Actively running analysis will be returned when available on subsequent runs.
+         *
+         *     This endpoint consumes 1 unit of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         *     - full-scans:list
+         */
+        get: operations["getOrgFullScan"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete full scan
+         * @description Delete an existing full scan.
+         *
+         *     This endpoint consumes 1 unit of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         *     - full-scans:delete
+         */
+        delete: operations["deleteOrgFullScan"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orgs/{org_slug}/full-scans/{full_scan_id}/metadata": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get full scan metadata
+         * @description Get metadata for a single full scan
+         *
+         *     This endpoint consumes 1 unit of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         *     - full-scans:list
+         */
+        get: operations["getOrgFullScanMetadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        FullScan: {
+            /** @default  */
+            id: string;
+            /** @default  */
+            created_at: string;
+            /** @default  */
+            updated_at: string;
+            /** @default  */
+            organization_id: string;
+            /** @default  */
+            organization_slug: string;
+            /** @default  */
+            repository_id: string;
+            /** @default  */
+            repository_slug: string;
+            /** @default  */
+            branch: string | null;
+            /** @default  */
+            commit_message: string | null;
+            /** @default  */
+            commit_hash: string | null;
+            /** @default 0 */
+            pull_request: number | null;
+            committers?: string[];
+            /** @default  */
+            html_url: string | null;
+            /** @default  */
+            api_url: string | null;
+            /** @default  */
+            workspace: string;
+            /** @default  */
+            repo: string;
+            /** @default  */
+            html_report_url: string;
+            /** @default  */
+            integration_type: string | null;
+            /** @default  */
+            integration_repo_url: string | null;
+            /** @default  */
+            integration_branch_url: string | null;
+            /** @default  */
+            integration_commit_url: string | null;
+            /** @default  */
+            integration_pull_request_url: string | null;
+            /** @default  */
+            scan_type: string | null;
+            /**
+             * @description The current processing status of the SBOM
+             * @default pending
+             * @enum {string|null}
+             */
+            scan_state: "pending" | "precrawl" | "resolve" | "scan" | null;
+        };
+        FullScanCreated: {
+            /** @default  */
+            id: string;
+            /** @default  */
+            created_at: string;
+            /** @default  */
+            updated_at: string;
+            /** @default  */
+            organization_id: string;
+            /** @default  */
+            organization_slug: string;
+            /** @default  */
+            repository_id: string;
+            /** @default  */
+            repository_slug: string;
+            /** @default  */
+            branch: string | null;
+            /** @default  */
+            commit_message: string | null;
+            /** @default  */
+            commit_hash: string | null;
+            /** @default 0 */
+            pull_request: number | null;
+            committers?: string[];
+            /** @default  */
+            html_url: string | null;
+            /** @default  */
+            api_url: string | null;
+            /** @default  */
+            workspace: string;
+            /** @default  */
+            repo: string;
+            /** @default  */
+            html_report_url: string;
+            /** @default  */
+            integration_type: string | null;
+            /** @default  */
+            integration_repo_url: string | null;
+            /** @default  */
+            integration_branch_url: string | null;
+            /** @default  */
+            integration_commit_url: string | null;
+            /** @default  */
+            integration_pull_request_url: string | null;
+            /** @default  */
+            scan_type: string | null;
+            /**
+             * @description The current processing status of the SBOM
+             * @default pending
+             * @enum {string|null}
+             */
+            scan_state: "pending" | "precrawl" | "resolve" | "scan" | null;
+            unmatchedFiles?: string[];
+        };
+        FullScanList: {
+            results: {
+                /** @default  */
+                id: string;
+                /** @default  */
+                created_at: string;
+                /** @default  */
+                updated_at: string;
+                /** @default  */
+                organization_id: string;
+                /** @default  */
+                organization_slug: string;
+                /** @default  */
+                repository_id: string;
+                /** @default  */
+                repository_slug: string;
+                /** @default  */
+                branch: string | null;
+                /** @default  */
+                commit_message: string | null;
+                /** @default  */
+                commit_hash: string | null;
+                /** @default 0 */
+                pull_request: number | null;
+                committers?: string[];
+                /** @default  */
+                html_url: string | null;
+                /** @default  */
+                api_url: string | null;
+                /** @default  */
+                workspace: string;
+                /** @default  */
+                repo: string;
+                /** @default  */
+                html_report_url: string;
+                /** @default  */
+                integration_type: string | null;
+                /** @default  */
+                integration_repo_url: string | null;
+                /** @default  */
+                integration_branch_url: string | null;
+                /** @default  */
+                integration_commit_url: string | null;
+                /** @default  */
+                integration_pull_request_url: string | null;
+                /** @default  */
+                scan_type: string | null;
+                /**
+                 * @description The current processing status of the SBOM
+                 * @default pending
+                 * @enum {string|null}
+                 */
+                scan_state: "pending" | "precrawl" | "resolve" | "scan" | null;
+            }[];
+            /** @default  */
+            nextPageCursor: string | null;
+            /** @default 0 */
+            nextPage: number | null;
+        };
+        ScanArtifact: {
+            id: string;
+            type: string;
+            name: string;
+            version?: string;
+            manifestFiles: {
+                file: string;
+            }[];
+            alerts: Record<string, never>[];
+        };
         SupportedFiles: {
             [key: string]: {
                 [key: string]: {
@@ -1911,6 +2190,8 @@ export interface components {
         org_slug: string;
         /** @description The slug of the repository */
         repo_slug: string;
+        /** @description The ID of the full scan */
+        full_scan_id: string;
         /** @description The ID of the label */
         label_id: string;
         /** @description The workspace of the repository */
@@ -3056,6 +3337,240 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SupportedFiles"];
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            401: components["responses"]["SocketUnauthorized"];
+            403: components["responses"]["SocketForbidden"];
+            404: components["responses"]["SocketNotFoundResponse"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    getOrgFullScanList: {
+        parameters: {
+            query?: {
+                /** @description Specify Sort order. */
+                sort?: "name" | "created_at";
+                /** @description Specify sort direction. */
+                direction?: "asc" | "desc";
+                /** @description Specify the maximum number of results to return per page. */
+                per_page?: number;
+                /** @description The page number to return when using offset-style pagination. Ignored when cursor pagination is used. */
+                page?: number;
+                /** @description Cursor token for pagination. Pass the returned nextPageCursor from previous responses to fetch the next set of results. */
+                startAfterCursor?: string;
+                /** @description Set to true on the first request to opt into cursor-based pagination. */
+                use_cursor?: boolean;
+                /** @description A Unix timestamp in seconds that filters full-scans prior to the date. */
+                from?: string;
+                /** @description A repository workspace to filter full-scans by. */
+                workspace?: string;
+                /** @description A repository slug to filter full-scans by. */
+                repo?: string;
+                /** @description A branch name to filter full-scans by. */
+                branch?: string;
+                /** @description A PR number to filter full-scans by. */
+                pull_request?: string;
+                /** @description A commit hash to filter full-scans by. */
+                commit_hash?: string;
+                /** @description A scan type to filter full-scans by (e.g. socket, socket_tier1, socket_basics). */
+                scan_type?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The slug of the organization */
+                org_slug: components["parameters"]["org_slug"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Lists repositories for the specified organization. The authenticated user must be a member of the organization. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FullScanList"];
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            401: components["responses"]["SocketUnauthorized"];
+            403: components["responses"]["SocketForbidden"];
+            404: components["responses"]["SocketNotFoundResponse"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    CreateOrgFullScan: {
+        parameters: {
+            query: {
+                /** @description The slug of the repository to associate the full-scan with. */
+                repo: string;
+                /** @description The workspace of the repository to associate the full-scan with. */
+                workspace?: string;
+                /** @description The branch name to associate the full-scan with. Branch names must follow Git branch name rules: be 1–255 characters long; cannot be exactly @;  cannot begin or end with /, ., or .lock; cannot contain "//", "..", or "@{"; and cannot include control characters, spaces, or any of ~^:?*[. */
+                branch?: string;
+                /** @description The commit message to associate the full-scan with. */
+                commit_message?: string;
+                /** @description The commit hash to associate the full-scan with. */
+                commit_hash?: string;
+                /** @description The pull request number to associate the full-scan with. */
+                pull_request?: number;
+                /** @description The committers to associate with the full-scan. Set query more than once to set multiple. */
+                committers?: string;
+                /** @description The integration type to associate the full-scan with. Defaults to "Api" if omitted. */
+                integration_type?: "api" | "github" | "gitlab" | "bitbucket" | "azure" | "web";
+                /** @description The integration org slug to associate the full-scan with. If omitted, the Socket org name will be used. This is used to generate links and badges. */
+                integration_org_slug?: string;
+                /** @description Set the default branch of the repository to the branch of this full-scan. A branch name is required with this option. */
+                make_default_branch?: boolean;
+                /** @description Designate this full-scan as the latest scan of a given branch. Default branch head scans are included in org alerts. This is only supported on the default branch. A branch name is required with this option. */
+                set_as_pending_head?: boolean;
+                /** @description Create a temporary full-scan that is not listed in the reports dashboard. Cannot be used when set_as_pending_head=true. */
+                tmp?: boolean;
+                /** @description The type of scan to perform. Defaults to 'socket'. Must be 32 characters or less. Used for categorizing multiple SBOM heads per repository branch. */
+                scan_type?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The slug of the organization */
+                org_slug: components["parameters"]["org_slug"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": {
+                    [key: string]: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The details of the created full scan. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FullScanCreated"];
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            401: components["responses"]["SocketUnauthorized"];
+            403: components["responses"]["SocketForbidden"];
+            404: components["responses"]["SocketNotFoundResponse"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    getOrgFullScan: {
+        parameters: {
+            query?: {
+                /** @description Control which alert priority fields to include in the response. Set to "true" to include all fields, "false" to exclude all fields, or specify individual fields like "components,formula" to include only those fields. */
+                include_alert_priority_details?: boolean | ("component" | "formula")[];
+                /** @description Include scores event in the response. include_scores_details implies this flag */
+                include_scores?: boolean;
+                /** @description Control which score detail fields to include in the scores event. Set to "true" to include all fields, "false" to exclude all fields, or specify individual fields like "components,formula" to include only those fields. */
+                include_scores_details?: boolean | ("components" | "formula")[];
+                /** @description Include license details in the response. This can increase the response size significantly. */
+                include_license_details?: boolean;
+                /** @description Return cached immutable scan results. When enabled and results are cached, returns the pre-computed scan. When results are not yet cached, returns 202 Accepted and enqueues a background job. */
+                cached?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The slug of the organization */
+                org_slug: components["parameters"]["org_slug"];
+                /** @description The ID of the full scan */
+                full_scan_id: components["parameters"]["full_scan_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Socket issue lists and scores for all packages, followed by a final scores event */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": components["schemas"]["ScanArtifact"];
+                };
+            };
+            /** @description Scan is being processed. Poll again later to retrieve results. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @default processing */
+                        status: string;
+                        /** @default  */
+                        id: string;
+                    };
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            401: components["responses"]["SocketUnauthorized"];
+            403: components["responses"]["SocketForbidden"];
+            404: components["responses"]["SocketNotFoundResponse"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    deleteOrgFullScan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The slug of the organization */
+                org_slug: components["parameters"]["org_slug"];
+                /** @description The ID of the full scan */
+                full_scan_id: components["parameters"]["full_scan_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @default ok */
+                        status: string;
+                    };
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            401: components["responses"]["SocketUnauthorized"];
+            403: components["responses"]["SocketForbidden"];
+            404: components["responses"]["SocketNotFoundResponse"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    getOrgFullScanMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The slug of the organization */
+                org_slug: components["parameters"]["org_slug"];
+                /** @description The ID of the full scan */
+                full_scan_id: components["parameters"]["full_scan_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The data from the full scan */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FullScan"];
                 };
             };
             400: components["responses"]["SocketBadRequest"];

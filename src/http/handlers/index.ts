@@ -12,6 +12,13 @@ import {
   postAPITokenUpdateSdkPath,
 } from './api-tokens.js'
 import {
+  CreateOrgFullScan,
+  deleteOrgFullScan,
+  getOrgFullScan,
+  getOrgFullScanList,
+  getOrgFullScanMetadata,
+} from './full-scans.js'
+import {
   associateOrgRepoLabel,
   createOrgRepoLabel,
   deleteOrgRepoLabel,
@@ -75,4 +82,9 @@ export const operationHandlers = {
   getRepoEffectivePolicy,
   getReportSupportedFiles,
   getSupportedFiles,
+  getOrgFullScanList,
+  CreateOrgFullScan,
+  getOrgFullScan,
+  deleteOrgFullScan,
+  getOrgFullScanMetadata,
 } satisfies OperationHandlers
