@@ -182,6 +182,56 @@ describe('@socketsecurity/cli against a listening server', () => {
     expect(JSON.stringify(orgs.json.data)).toContain('"plan":"enterprise"')
   })
 
+  it('socket scan create uploads the manifests, and the scan is listed with the repo head set', async () => {
+    const project = join(home, 'project')
+    mkdirSync(join(project, 'api'), { recursive: true })
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'project', version: '1.0.0' }))
+    writeFileSync(
+      join(project, 'package-lock.json'),
+      JSON.stringify({
+        name: 'project',
+        lockfileVersion: 3,
+        packages: { '': { name: 'project' }, 'node_modules/lodash': { version: '4.17.21' } },
+      }),
+    )
+    writeFileSync(join(project, 'api', 'requirements.txt'), 'flask==3.0.3\n')
+
+    const scan = await socket([
+      'scan',
+      'create',
+      '--org',
+      'acme',
+      '--repo',
+      'cli-scan',
+      '--branch',
+      'main',
+      project,
+      '--json',
+    ])
+    expect(scan.code, JSON.stringify(scan.json)).toBe(0)
+    expect(scan.json.ok).toBe(true)
+    const { id } = scan.json.data as { id: string }
+
+    const listed = await t.app.inject({
+      method: 'GET',
+      url: '/v0/orgs/acme/full-scans?repo=cli-scan',
+      headers: t.auth(),
+    })
+    expect(listed.json().results).toEqual([expect.objectContaining({ id, branch: 'main', repo: 'cli-scan' })])
+    const repo = await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos/cli-scan', headers: t.auth() })
+    expect(repo.json()).toMatchObject({ default_branch: 'main', head_full_scan_id: id })
+    const stream = await t.app.inject({ method: 'GET', url: `/v0/orgs/acme/full-scans/${id}`, headers: t.auth() })
+    const packages = stream.body
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { name: string; manifestFiles: { file: string }[] })
+    expect(packages.map((p) => [p.name, p.manifestFiles[0]?.file])).toEqual([
+      // Named relative to the CLI's working directory, as it sends them.
+      ['lodash', 'project/package-lock.json'],
+      ['flask', 'project/api/requirements.txt'],
+    ])
+  }, 60_000)
+
   it('reports Socket’s errors for a bad token and a missing scope', async () => {
     const unauthorized = await socket(['repository', 'list', '--org', 'acme', '--json'], 'sktsec_not_a_real_token_000')
     expect(unauthorized.code).not.toBe(0)
