@@ -126,7 +126,7 @@ describe('full scans', () => {
       ['repo=r&make_default_branch=true', {}, 'A branch name is required'],
       ['repo=r&branch=main&set_as_pending_head=true&tmp=true', {}, 'tmp cannot be used'],
       ['repo=r&branch=a..b', {}, 'branch'],
-      ['repo=r&scan_type=' + 'x'.repeat(33), {}, 'scan_type'],
+      [`repo=r&scan_type=${'x'.repeat(33)}`, {}, 'scan_type'],
       ['repo=r', { '../etc/passwd': 'x' }, 'file name'],
       ['repo=r', { '/abs/package.json': '{}' }, 'relative path'],
       ['repo=r', { 'a/./package.json': '{}' }, 'file name'],
