@@ -1,4 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest'
 import { createTestApp, issueToken, type TestApp } from './helpers/app.js'
 import { multipartBody } from './helpers/multipart.js'
 
@@ -153,7 +156,7 @@ describe('full scans', () => {
     expect((await get('/v0/orgs/acme/full-scans')).json().results).toEqual([])
   })
 
-  it('answers 401, 403 (scope and org) and 429 on each operation', async () => {
+  it('answers 401, and 403 for another org, a missing scope or a quota below the cost, and 429 once the window is spent, on each operation', async () => {
     const scan = (await createScan('repo=r&branch=main')).json()
     const readOnly = await issueToken(t.services, { orgSlug: 'acme', scopes: ['full-scans:list'] })
     const spent = await issueToken(t.services, { orgSlug: 'acme', maxQuota: 0 })
@@ -172,6 +175,11 @@ describe('full scans', () => {
       expect((await call(t.auth(), 'other')).statusCode, `${method} ${path}`).toBe(403)
       if (method !== 'GET') expect((await call(t.auth(readOnly))).statusCode, `${method} ${path}`).toBe(403)
       expect((await call(t.auth(spent))).statusCode, `${method} ${path}`).toBe(403)
+      const once = await issueToken(t.services, { orgSlug: 'acme', maxQuota: 1 })
+      await call(t.auth(once))
+      const limited = await call(t.auth(once))
+      expect(limited.statusCode, `${method} ${path}`).toBe(429)
+      expect(limited.headers['retry-after']).toBeDefined()
     }
   })
 
@@ -234,5 +242,36 @@ describe('full scans', () => {
     for (const query of ['startAfterCursor=bogus', 'from=yesterday', 'pull_request=x', 'sort=size', 'per_page=0']) {
       expect((await get(`/v0/orgs/acme/full-scans?${query}`)).statusCode, query).toBe(400)
     }
+  })
+})
+
+describe('full scans on disk', () => {
+  it('survive a restart: the scan, its files and packages, and the repo head', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'srs-scans-'))
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+    const config = { databasePath: join(dir, 'db.sqlite') }
+    const first = await createTestApp({ config })
+    const body = multipartBody({ 'package-lock.json': PACKAGE_LOCK })
+    const created = await first.app.inject({
+      method: 'POST',
+      url: '/v0/orgs/acme/full-scans?repo=disk&branch=main&set_as_pending_head=true',
+      payload: body.payload,
+      headers: { ...first.auth(), ...body.headers },
+    })
+    expect(created.statusCode).toBe(201)
+    const { id } = created.json()
+    await first.close()
+
+    const second = await createTestApp({ config })
+    onTestFinished(() => second.close())
+    const metadata = await second.app.inject({ method: 'GET', url: `/v0/orgs/acme/full-scans/${id}/metadata`, headers: second.auth() })
+    expect(metadata.json()).toMatchObject({ id, repo: 'disk', branch: 'main' })
+    const stream = await second.app.inject({ method: 'GET', url: `/v0/orgs/acme/full-scans/${id}`, headers: second.auth() })
+    expect(stream.body.trim().split('\n').map((line) => JSON.parse(line).name)).toEqual(['@types/node', 'lodash'])
+    const repo = await second.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos/disk', headers: second.auth() })
+    expect(repo.json().head_full_scan_id).toBe(id)
+    expect(await second.services.fullScans.files(second.org.id, id)).toMatchObject({
+      files: [{ path: 'package-lock.json', content: Buffer.from(PACKAGE_LOCK) }],
+    })
   })
 })
