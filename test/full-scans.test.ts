@@ -264,10 +264,23 @@ describe('full scans on disk', () => {
 
     const second = await createTestApp({ config })
     onTestFinished(() => second.close())
-    const metadata = await second.app.inject({ method: 'GET', url: `/v0/orgs/acme/full-scans/${id}/metadata`, headers: second.auth() })
+    const metadata = await second.app.inject({
+      method: 'GET',
+      url: `/v0/orgs/acme/full-scans/${id}/metadata`,
+      headers: second.auth(),
+    })
     expect(metadata.json()).toMatchObject({ id, repo: 'disk', branch: 'main' })
-    const stream = await second.app.inject({ method: 'GET', url: `/v0/orgs/acme/full-scans/${id}`, headers: second.auth() })
-    expect(stream.body.trim().split('\n').map((line) => JSON.parse(line).name)).toEqual(['@types/node', 'lodash'])
+    const stream = await second.app.inject({
+      method: 'GET',
+      url: `/v0/orgs/acme/full-scans/${id}`,
+      headers: second.auth(),
+    })
+    expect(
+      stream.body
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line).name),
+    ).toEqual(['@types/node', 'lodash'])
     const repo = await second.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos/disk', headers: second.auth() })
     expect(repo.json().head_full_scan_id).toBe(id)
     expect(await second.services.fullScans.files(second.org.id, id)).toMatchObject({
