@@ -119,7 +119,14 @@ describe('admin CLI', { timeout: 120_000 }, () => {
     const run = (...args: string[]) => runTs('src/cli/main.ts', args, file)
     const seeded = await run('seed', 'examples/fixture.yml', '--json')
     expect(seeded.code).toBe(0)
-    expect(JSON.parse(seeded.stdout)).toEqual({ orgs: 2, tokens: 3, repos: 4, labels: 2, associations: 2 })
+    expect(JSON.parse(seeded.stdout)).toEqual({
+      orgs: 2,
+      tokens: 3,
+      repos: 4,
+      labels: 2,
+      associations: 2,
+      full_scans: 0,
+    })
     const exportFile = join(dir, 'export.yml')
     const written = await run('export', '--format', 'yaml', '--output', exportFile)
     expect(written.code).toBe(0)

@@ -52,7 +52,7 @@ describe('admin API', () => {
     expect(seeded.statusCode).toBe(201)
     expect(seeded.json()).toEqual({
       status: 'ok',
-      created: { orgs: 2, tokens: 3, repos: 4, labels: 2, associations: 2 },
+      created: { orgs: 2, tokens: 3, repos: 4, labels: 2, associations: 2, full_scans: 0 },
     })
     const headers = { authorization: `Bearer ${CI_TOKEN}` }
     const repo = await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos/web-app', headers })
@@ -230,6 +230,7 @@ describe('programmatic API (createServer)', () => {
       repos: 1,
       labels: 0,
       associations: 0,
+      full_scans: 0,
     })
   })
 })

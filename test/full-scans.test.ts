@@ -90,13 +90,14 @@ describe('full scans', () => {
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line))
+    // In manifest path order, then by name.
     expect(lines.map((a) => [a.type, a.name, a.version ?? null, a.manifestFiles[0].file])).toEqual([
-      ['npm', '@types/node', '20.19.43', 'package-lock.json'],
-      ['npm', 'lodash', '4.17.21', 'package-lock.json'],
-      ['npm', '@babel/core', '7.24.0', 'frontend/yarn.lock'],
-      ['npm', 'left-pad', '1.3.0', 'frontend/yarn.lock'],
       ['pypi', 'django', '4.2.1', 'api/requirements.txt'],
       ['pypi', 'requests', null, 'api/requirements.txt'],
+      ['npm', '@babel/core', '7.24.0', 'frontend/yarn.lock'],
+      ['npm', 'left-pad', '1.3.0', 'frontend/yarn.lock'],
+      ['npm', '@types/node', '20.19.43', 'package-lock.json'],
+      ['npm', 'lodash', '4.17.21', 'package-lock.json'],
     ])
     expect(lines.every((a) => Array.isArray(a.alerts) && a.alerts.length === 0)).toBe(true)
   })
@@ -286,5 +287,65 @@ describe('full scans on disk', () => {
     expect(await second.services.fullScans.files(second.org.id, id)).toMatchObject({
       files: [{ path: 'package-lock.json', content: Buffer.from(PACKAGE_LOCK) }],
     })
+  })
+})
+
+describe('full scans in fixtures', () => {
+  it('export → import keeps each scan, its files, packages and the repo head', async () => {
+    const source = await createTestApp()
+    onTestFinished(() => source.close())
+    const body = multipartBody({ 'package-lock.json': PACKAGE_LOCK, 'api/requirements.txt': REQUIREMENTS })
+    const created = await source.app.inject({
+      method: 'POST',
+      url: '/v0/orgs/acme/full-scans?repo=fx&branch=main&set_as_pending_head=true&committers=alice',
+      payload: body.payload,
+      headers: { ...source.auth(), ...body.headers },
+    })
+    const scan = created.json()
+    const fixture = JSON.parse(JSON.stringify(await source.services.state.export()))
+    const acme = fixture.orgs.find((org: { slug: string }) => org.slug === 'acme')
+    expect(acme.full_scans).toEqual([
+      expect.objectContaining({
+        id: scan.id,
+        repository: 'fx',
+        branch: 'main',
+        committers: ['alice'],
+        files: [
+          { path: 'api/requirements.txt', content_base64: Buffer.from(REQUIREMENTS).toString('base64') },
+          { path: 'package-lock.json', content_base64: Buffer.from(PACKAGE_LOCK).toString('base64') },
+        ],
+      }),
+    ])
+
+    const target = await createTestApp()
+    onTestFinished(() => target.close())
+    expect(await target.services.state.import(fixture)).toMatchObject({ full_scans: 1 })
+    const auth = { authorization: `Bearer ${source.token}` }
+    const read = (url: string) => target.app.inject({ method: 'GET', url, headers: auth })
+    expect((await read(`/v0/orgs/acme/full-scans/${scan.id}/metadata`)).json()).toEqual(
+      (
+        await source.app.inject({ method: 'GET', url: `/v0/orgs/acme/full-scans/${scan.id}/metadata`, headers: auth })
+      ).json(),
+    )
+    const names = (await read(`/v0/orgs/acme/full-scans/${scan.id}`)).body
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).name)
+    expect(names).toEqual(['django', 'requests', '@types/node', 'lodash'])
+    expect((await read('/v0/orgs/acme/repos/fx')).json().head_full_scan_id).toBe(scan.id)
+  })
+
+  it('refuses a scan of a repo the org does not have, and a file name that is not a relative path', async () => {
+    const t = await createTestApp()
+    onTestFinished(() => t.close())
+    const fixture = (fullScan: Record<string, unknown>) => ({
+      orgs: [{ slug: 'seeded', repos: [{ slug: 'known' }], full_scans: [fullScan] }],
+    })
+    await expect(t.services.state.seed(fixture({ repository: 'unknown' }))).rejects.toThrow('does not have')
+    await expect(
+      t.services.state.seed(fixture({ repository: 'known', files: [{ path: '../x', content_base64: '' }] })),
+    ).rejects.toThrow('file name')
+    expect(await t.services.orgs.findBySlug('seeded')).toBeUndefined()
+    expect(await t.services.state.seed(fixture({ repository: 'known' }))).toMatchObject({ full_scans: 1 })
   })
 })

@@ -227,8 +227,8 @@ describe('@socketsecurity/cli against a listening server', () => {
       .map((line) => JSON.parse(line) as { name: string; manifestFiles: { file: string }[] })
     expect(packages.map((p) => [p.name, p.manifestFiles[0]?.file])).toEqual([
       // Named relative to the CLI's working directory, as it sends them.
-      ['lodash', 'project/package-lock.json'],
       ['flask', 'project/api/requirements.txt'],
+      ['lodash', 'project/package-lock.json'],
     ])
   }, 60_000)
 

@@ -20,17 +20,18 @@ export function createRepositories(db: Db) {
   const cursors = createListCursorCache()
   // Written by the other repositories inside the transaction of each change it records.
   const audit = createAuditRepository(db)
+  const repos = createRepoRepository(db, cursors, audit.write)
   const parts = {
     orgs: createOrgRepository(db, cursors),
     tokens: createTokenRepository(db, audit.write),
-    repos: createRepoRepository(db, cursors, audit.write),
+    repos,
     labels: createLabelRepository(db, audit.write),
+    fullScans: createFullScanRepository(db, { repos }, cursors),
   }
   return {
     ...parts,
     orgSettings: createOrgSettingsRepository(db, audit.write),
     audit,
-    fullScans: createFullScanRepository(db, parts, cursors),
     state: createStateRepository(db, parts, cursors),
     health: createHealthRepository(db),
   }

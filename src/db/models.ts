@@ -160,6 +160,26 @@ export interface OrgState {
   labels: LabelState[]
   /** The org's own policy; undefined: the defaults (no row). */
   policy?: OrgPolicy
+  fullScans: FullScanState[]
+}
+
+/** A full scan as fixtures hold it: its repo by slug, its files, and the packages read from them. */
+export interface FullScanState {
+  id?: string
+  repository: { slug: string; workspace: string }
+  branch: string | null
+  commitMessage: string | null
+  commitHash: string | null
+  pullRequest: number | null
+  committers: string[]
+  integrationType: string
+  integrationOrgSlug: string | null
+  scanType: string
+  tmp: boolean
+  artifacts: Artifact[]
+  files: ScanFile[]
+  createdAt?: number
+  updatedAt?: number
 }
 
 export interface TokenState {

@@ -31,10 +31,10 @@ function parserFor(path: string): Parser | undefined {
   return undefined
 }
 
-/** The packages of every file, deduplicated per manifest, in file then name order. */
+/** The packages of every file, deduplicated per manifest, in path then name order (whatever the upload order). */
 export function readArtifacts(files: { path: string; content: Buffer }[]): Artifact[] {
   const artifacts: Artifact[] = []
-  for (const file of files) {
+  for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
     const parser = parserFor(file.path)
     if (!parser) continue
     let found: Artifact[]

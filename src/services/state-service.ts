@@ -6,6 +6,7 @@ import { alertTypes } from './alert-types.js'
 import { ConflictError, NotFoundError } from './errors.js'
 import {
   alertType,
+  branchName,
   id,
   issueAction,
   issueRulesPolicyDefault,
@@ -18,6 +19,8 @@ import {
   repoDefaults,
   repoSlug,
   repoStoredFields,
+  scanFilePath,
+  scanType,
   scopes,
   thresholdMs,
   tokenName,
@@ -25,6 +28,7 @@ import {
   workspace,
 } from './field-rules.js'
 import { allScopes } from './scopes.js'
+import { readArtifacts } from './manifest-parsers.js'
 import { hashToken, TOKEN_PREFIX } from './token-service.js'
 import { parseOrThrow } from './validation.js'
 
@@ -91,12 +95,15 @@ const repoFixture = z.object({
   updated_at: timestamp.optional(),
 })
 
+const repoReference = z.union([
+  repoSlug.transform((slug) => ({ slug, workspace: '' })),
+  z.object({ slug: repoSlug, workspace }),
+])
+
 const labelFixture = z.object({
   id: id.optional(),
   name: labelName,
-  repositories: z
-    .array(z.union([repoSlug.transform((slug) => ({ slug, workspace: '' })), z.object({ slug: repoSlug, workspace })]))
-    .default([]),
+  repositories: z.array(repoReference).default([]),
   settings: z
     .object({
       issueRules: z
@@ -114,6 +121,27 @@ const labelFixture = z.object({
       licensePolicy: null,
       recentlyPublishedThresholdMs: null,
     }),
+  created_at: timestamp.optional(),
+  updated_at: timestamp.optional(),
+})
+
+// A full scan: its repo, the API's fields, and its files (base64); the packages are read again from the files.
+const fullScanFixture = z.object({
+  id: id.optional(),
+  repository: repoReference,
+  branch: branchName.nullable().default(null),
+  commit_message: z.string().max(100_000).nullable().default(null),
+  commit_hash: line('commit_hash', 200).nullable().default(null),
+  pull_request: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).nullable().default(null),
+  committers: z.array(line('committers', 1000)).max(1000).default([]),
+  integration_type: z.enum(['api', 'github', 'gitlab', 'bitbucket', 'azure', 'web']).default('api'),
+  integration_org_slug: line('integration_org_slug', 200).nullable().default(null),
+  scan_type: scanType.default('socket'),
+  tmp: z.boolean().default(false),
+  files: z
+    .array(z.object({ path: scanFilePath, content_base64: z.base64() }).strict())
+    .max(10_000)
+    .default([]),
   created_at: timestamp.optional(),
   updated_at: timestamp.optional(),
 })
@@ -144,6 +172,7 @@ const orgFixture = z.object({
     })
     .strict()
     .optional(),
+  full_scans: z.array(fullScanFixture).default([]),
 })
 
 export const fixtureSchema = z
@@ -206,6 +235,29 @@ function toSnapshot(fixture: z.output<typeof fixtureSchema>): StateSnapshot {
           ...(l.created_at === undefined ? {} : { createdAt: l.created_at }),
           ...(l.updated_at === undefined ? {} : { updatedAt: l.updated_at }),
         })),
+        fullScans: org.full_scans.map((scan) => {
+          const files = scan.files.map((file) => ({
+            path: file.path,
+            content: Buffer.from(file.content_base64, 'base64'),
+          }))
+          return {
+            ...(scan.id === undefined ? {} : { id: scan.id }),
+            repository: scan.repository,
+            branch: scan.branch,
+            commitMessage: scan.commit_message,
+            commitHash: scan.commit_hash,
+            pullRequest: scan.pull_request,
+            committers: scan.committers,
+            integrationType: scan.integration_type,
+            integrationOrgSlug: scan.integration_org_slug,
+            scanType: scan.scan_type,
+            tmp: scan.tmp,
+            artifacts: readArtifacts(files),
+            files,
+            ...(scan.created_at === undefined ? {} : { createdAt: scan.created_at }),
+            ...(scan.updated_at === undefined ? {} : { updatedAt: scan.updated_at }),
+          }
+        }),
       }),
     ),
   }
@@ -258,6 +310,22 @@ function toFixture(snapshot: StateSnapshot) {
         settings: l.settings,
         created_at: l.createdAt === undefined ? undefined : iso(l.createdAt),
         updated_at: l.updatedAt === undefined ? undefined : iso(l.updatedAt),
+      })),
+      full_scans: org.fullScans.map((scan) => ({
+        id: scan.id,
+        repository: scan.repository.workspace === '' ? scan.repository.slug : scan.repository,
+        branch: scan.branch,
+        commit_message: scan.commitMessage,
+        commit_hash: scan.commitHash,
+        pull_request: scan.pullRequest,
+        committers: scan.committers,
+        integration_type: scan.integrationType,
+        integration_org_slug: scan.integrationOrgSlug,
+        scan_type: scan.scanType,
+        tmp: scan.tmp,
+        files: scan.files.map((file) => ({ path: file.path, content_base64: file.content.toString('base64') })),
+        created_at: scan.createdAt === undefined ? undefined : iso(scan.createdAt),
+        updated_at: scan.updatedAt === undefined ? undefined : iso(scan.updatedAt),
       })),
     })),
   }

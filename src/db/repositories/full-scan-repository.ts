@@ -1,7 +1,7 @@
 import type { Db } from '../client.js'
 import { checkedRowId, toRowId } from '../ids.js'
 import type { ListCursorCache } from '../list-cursor-cache.js'
-import type { Artifact, FullScan, Page, Repo, ScanFile } from '../models.js'
+import type { Artifact, FullScan, FullScanState, Page, Repo, ScanFile } from '../models.js'
 import type { NewRepo, RepoRepository } from './repo-repository.js'
 import { toRepo } from './repo-repository.js'
 
@@ -97,11 +97,14 @@ export function createFullScanRepository(db: Db, parts: { repos: RepoRepository 
     'SELECT id FROM repos WHERE org_id = @orgId AND workspace = @workspace AND slug = @slug',
   )
   const insertScan = sqlite.prepare<Record<string, string | number | null>, { id: number }>(
-    `INSERT INTO full_scans (org_id, repo_id, branch, commit_message, commit_hash, pull_request, committers,
+    `INSERT INTO full_scans (id, org_id, repo_id, branch, commit_message, commit_hash, pull_request, committers,
        integration_type, integration_org_slug, scan_type, tmp, artifacts, created_at, updated_at)
-     VALUES (@orgId, @repoId, @branch, @commitMessage, @commitHash, @pullRequest, @committers,
-       @integrationType, @integrationOrgSlug, @scanType, @tmp, @artifacts, @now, @now)
+     VALUES (@id, @orgId, @repoId, @branch, @commitMessage, @commitHash, @pullRequest, @committers,
+       @integrationType, @integrationOrgSlug, @scanType, @tmp, @artifacts, @createdAt, @updatedAt)
      RETURNING id`,
+  )
+  const selectScansOfOrg = sqlite.prepare<{ orgId: number }, ScanRow>(
+    `SELECT ${scanColumns} FROM full_scans s JOIN repos r ON r.id = s.repo_id WHERE s.org_id = @orgId ORDER BY s.id`,
   )
   const insertFile = sqlite.prepare<{ scanId: number; path: string; content: Buffer }>(
     'INSERT INTO full_scan_files (scan_id, path, content) VALUES (@scanId, @path, @content)',
@@ -135,6 +138,9 @@ export function createFullScanRepository(db: Db, parts: { repos: RepoRepository 
     const existing = findRepo.get({ orgId, workspace: input.repo.workspace, slug: input.repo.slug })
     const repoId = existing ? existing.id : Number(insertRepo(input.repo, now).id)
     const row = insertScan.get({
+      id: null,
+      createdAt: now,
+      updatedAt: now,
       orgId,
       repoId,
       branch: input.branch,
@@ -147,7 +153,6 @@ export function createFullScanRepository(db: Db, parts: { repos: RepoRepository 
       scanType: input.scanType,
       tmp: input.tmp ? 1 : 0,
       artifacts: JSON.stringify(input.artifacts),
-      now,
     })
     if (!row) throw new Error('insert of a full scan returned nothing')
     const scanId = checkedRowId(row.id, 'full_scans')
@@ -194,6 +199,42 @@ export function createFullScanRepository(db: Db, parts: { repos: RepoRepository 
   }
 
   return {
+    /**
+     * A fixture's scan, into a repo of the same org, with its id and times when given. Synchronous:
+     * usable inside a transaction (a whole-state import).
+     */
+    insert(state: FullScanState, orgId: string, repoId: string, now: number): string {
+      const row = insertScan.get({
+        id: state.id === undefined ? null : (toRowId(state.id) ?? null),
+        orgId: Number(orgId),
+        repoId: Number(repoId),
+        branch: state.branch,
+        commitMessage: state.commitMessage,
+        commitHash: state.commitHash,
+        pullRequest: state.pullRequest,
+        committers: JSON.stringify(state.committers),
+        integrationType: state.integrationType,
+        integrationOrgSlug: state.integrationOrgSlug,
+        scanType: state.scanType,
+        tmp: state.tmp ? 1 : 0,
+        artifacts: JSON.stringify(state.artifacts),
+        createdAt: state.createdAt ?? now,
+        updatedAt: state.updatedAt ?? state.createdAt ?? now,
+      })
+      if (!row) throw new Error('insert of a full scan returned nothing')
+      const scanId = checkedRowId(row.id, 'full_scans')
+      for (const file of state.files) insertFile.run({ scanId, path: file.path, content: file.content })
+      return String(scanId)
+    },
+
+    /** The org's scans with their files, by id. Synchronous: usable inside a transaction. */
+    allOfOrg(orgId: string): FullScanState[] {
+      return selectScansOfOrg.all({ orgId: Number(orgId) }).map((row) => {
+        const { id, repoSlug, workspace, orgId: _org, repoId: _repo, ...scan } = toFullScan(row)
+        return { id, repository: { slug: repoSlug, workspace }, ...scan, files: selectFiles.all({ id: row.id }) }
+      })
+    },
+
     /** Stores the scan and its files, creating its repo first when needed, in one transaction. */
     async create(input: NewFullScan, now: number): Promise<{ scan: FullScan; repo: Repo }> {
       return create.immediate(input, now)

@@ -13,6 +13,7 @@ import type {
   TokenState,
 } from '../models.js'
 import { auditEvents, labels, orgSettings, orgs, repos, tokens } from '../schema.js'
+import type { FullScanRepository } from './full-scan-repository.js'
 import type { LabelRepository } from './label-repository.js'
 import type { OrgRepository } from './org-repository.js'
 import type { RepoRepository } from './repo-repository.js'
@@ -51,6 +52,7 @@ export interface StateParts {
   tokens: TokenRepository
   repos: RepoRepository
   labels: LabelRepository
+  fullScans: FullScanRepository
 }
 
 /**
@@ -86,7 +88,7 @@ export function createStateRepository(db: Db, parts: StateParts, cursors?: ListC
   }
 
   function insertOrg(state: OrgState, now: number) {
-    const counts = { tokens: 0, repos: 0, labels: 0, associations: 0 }
+    const counts = { tokens: 0, repos: 0, labels: 0, associations: 0, full_scans: 0 }
     const org = attempt(
       () => parts.orgs.insert(state, now),
       `organization "${state.slug}"`,
@@ -150,6 +152,15 @@ export function createStateRepository(db: Db, parts: StateParts, cursors?: ListC
         counts.associations++
       }
     }
+    for (const scan of state.fullScans) {
+      const { slug, workspace } = scan.repository
+      const repoId = repoIds.get(`${workspace}\u0000${slug}`)
+      if (repoId === undefined) {
+        throw new ImportConflict(`a full scan names repo "${slug}", which "${org.slug}" does not have`)
+      }
+      attempt(() => parts.fullScans.insert(scan, org.id, repoId, now), `full scan ${scan.id ?? ''} of "${org.slug}"`)
+      counts.full_scans++
+    }
     return counts
   }
 
@@ -170,9 +181,9 @@ export function createStateRepository(db: Db, parts: StateParts, cursors?: ListC
           (tx) => {
             if (options.replace) {
               tx.delete(orgs).run()
-              resetSequences(tx, ['orgs', 'tokens', 'repos', 'labels'])
+              resetSequences(tx, ['orgs', 'tokens', 'repos', 'labels', 'full_scans'])
             }
-            const counts = { orgs: 0, tokens: 0, repos: 0, labels: 0, associations: 0 }
+            const counts = { orgs: 0, tokens: 0, repos: 0, labels: 0, associations: 0, full_scans: 0 }
             for (const org of state.orgs) {
               const added = insertOrg(org, now)
               counts.orgs++
@@ -180,6 +191,7 @@ export function createStateRepository(db: Db, parts: StateParts, cursors?: ListC
               counts.repos += added.repos
               counts.labels += added.labels
               counts.associations += added.associations
+              counts.full_scans += added.full_scans
             }
             return { ok: true, counts } as const
           },
@@ -238,6 +250,7 @@ export function createStateRepository(db: Db, parts: StateParts, cursors?: ListC
                 }),
               }),
             ),
+            fullScans: parts.fullScans.allOfOrg(org.id),
           }
         }),
       }))
@@ -253,7 +266,7 @@ export function createStateRepository(db: Db, parts: StateParts, cursors?: ListC
         (tx) => {
           if (scope.kind === 'everything') {
             tx.delete(orgs).run()
-            resetSequences(tx, ['orgs', 'tokens', 'repos', 'labels'])
+            resetSequences(tx, ['orgs', 'tokens', 'repos', 'labels', 'full_scans'])
             return true
           }
           const orgId = scope.orgId === undefined ? undefined : toRowId(scope.orgId)
@@ -274,7 +287,7 @@ export function createStateRepository(db: Db, parts: StateParts, cursors?: ListC
               .where(and(eq(tokens.orgId, orgId)))
               .run()
           }
-          resetSequences(tx, ['repos', 'labels'])
+          resetSequences(tx, ['repos', 'labels', 'full_scans'])
           return true
         },
         { behavior: 'immediate' },
