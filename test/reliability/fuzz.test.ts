@@ -1000,9 +1000,9 @@ describe('fuzzing every operation of the spec', () => {
 
   const operations = specOperations()
 
-  it('walks every operation of the spec: the 31 org operations (6 of them extensions), /quota and /organizations', () => {
-    expect(operations).toHaveLength(33)
-    expect(operations.filter((op) => op.path.startsWith('/orgs/{org_slug}'))).toHaveLength(31)
+  it('walks every operation of the spec: the 37 org operations (6 of them extensions), /quota, /organizations and /report/supported', () => {
+    expect(operations).toHaveLength(40)
+    expect(operations.filter((op) => op.path.startsWith('/orgs/{org_slug}'))).toHaveLength(37)
     // One scope each, except the effective-policy extension, which reads a repo and both policies.
     for (const op of operations) {
       expect(op.scopes.length <= (op.operationId === 'getRepoEffectivePolicy' ? 3 : 1), op.operationId).toBe(true)
@@ -1107,6 +1107,7 @@ describe('fuzzing every operation of the spec', () => {
 
   it('poisons every operation that takes a body or an integer query parameter', () => {
     expect(poisonable.map((op) => op.operationId).sort()).toEqual([
+      'CreateOrgFullScan',
       'associateOrgRepoLabel',
       'createOrgRepo',
       'createOrgRepoLabel',
@@ -1114,6 +1115,7 @@ describe('fuzzing every operation of the spec', () => {
       'getAPITokens',
       'getAPITokensSdkPath',
       'getAuditLogEvents',
+      'getOrgFullScanList',
       'getOrgRepoLabelList',
       'getOrgRepoList',
       'postAPIToken',

@@ -27,6 +27,8 @@ export interface SpecOperation {
   scopes: string[]
   /** The statuses the operation declares. */
   statuses: number[]
+  /** Whether the operation needs a token at all (`GET /report/supported` has `security: []`). */
+  authenticated: boolean
 }
 
 type Node = { [key: string]: unknown }
@@ -82,6 +84,7 @@ export function specOperations(): SpecOperation[] {
         body: bodySchema ? { schema: bodySchema, required: requestBody?.required === true } : undefined,
         scopes: [...new Set(security.flatMap((entry) => Object.values(entry).flat()))],
         statuses: Object.keys((op.responses ?? {}) as Node).map(Number),
+        authenticated: security.length > 0,
       })
     }
   }
