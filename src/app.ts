@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import multipart from '@fastify/multipart'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { errorCodes, type FastifyInstance } from 'fastify'
 import { type DestinationStream, pino } from 'pino'
 import { type Config, ConfigError, loadConfig } from './config.js'
 import { closeDb, createRepositories, DatabaseOpenError, type Db, openDb, runMigrations } from './db/index.js'
@@ -120,6 +120,17 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
       fieldNameSize: 1024,
       fieldSize: config.scans.maxFileBytes,
     },
+  })
+
+  // The plugin reads `multipart/form-data` for every route, but only a full-scan upload takes it: elsewhere
+  // (the other operations, /_admin) it stays the 415 of any other media type (src/http/body-parsers.ts).
+  const multipartOperations = new Set(loaded.operations.filter((op) => op.multipartBody).map((op) => op.operationId))
+  app.addHook('preValidation', async (request) => {
+    if (request.is404 || !request.isMultipart()) return
+    const operationId = request.routeOptions.config.operationId
+    if (operationId === undefined || !multipartOperations.has(operationId)) {
+      throw new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE()
+    }
   })
 
   await app.register(operationsPlugin)

@@ -40,6 +40,8 @@ export interface OperationSpec {
   bodyOptional: boolean
   /** Status codes the operation declares. */
   statuses: number[]
+  /** The operation's body is `multipart/form-data` (a full-scan upload); every other one refuses it (415). */
+  multipartBody: boolean
   /** Per status, the schema of each line of an `application/x-ndjson` answer (a streamed full scan). */
   ndjsonResponses: Record<string, JsonObject>
   schema: FastifySchema & { response: Record<string, unknown> }
@@ -102,6 +104,7 @@ function toOperation(path: string, method: (typeof methods)[number], op: JsonObj
     strictBody: op['x-strict-body'] === true,
     bodyOptional: bodySchema !== undefined && requestBody?.required !== true,
     statuses: Object.keys(responses).map(Number),
+    multipartBody: (requestBody?.content as Record<string, unknown> | undefined)?.['multipart/form-data'] !== undefined,
     ndjsonResponses,
     schema,
   }

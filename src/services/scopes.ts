@@ -126,6 +126,7 @@ export const allScopes: readonly Scope[] = [
   'license-policy',
   'api-tokens',
   'audit-log',
+  'full-scans',
 ]
 
 const known: ReadonlySet<string> = new Set(knownScopes)

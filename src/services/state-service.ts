@@ -27,8 +27,8 @@ import {
   tokenValue,
   workspace,
 } from './field-rules.js'
-import { allScopes } from './scopes.js'
 import { readArtifacts } from './manifest-parsers.js'
+import { allScopes } from './scopes.js'
 import { hashToken, TOKEN_PREFIX } from './token-service.js'
 import { parseOrThrow } from './validation.js'
 

@@ -388,7 +388,9 @@ function notFound(real: Probe, ...swap: [string, string][]): Comparison {
 function orgOperationIds(): string[] {
   return specOperations()
     .filter((op) => op.path.startsWith('/orgs/{org_slug}'))
-    .filter((op) => !op.path.startsWith('/orgs/{org_slug}/full-scans') && op.path !== '/orgs/{org_slug}/supported-files')
+    .filter(
+      (op) => !op.path.startsWith('/orgs/{org_slug}/full-scans') && op.path !== '/orgs/{org_slug}/supported-files',
+    )
     .map((op) => op.operationId)
     .sort()
 }

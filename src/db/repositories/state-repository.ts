@@ -158,7 +158,11 @@ export function createStateRepository(db: Db, parts: StateParts, cursors?: ListC
       if (repoId === undefined) {
         throw new ImportConflict(`a full scan names repo "${slug}", which "${org.slug}" does not have`)
       }
-      attempt(() => parts.fullScans.insert(scan, org.id, repoId, now), `full scan ${scan.id ?? ''} of "${org.slug}"`)
+      attempt(
+        () => parts.fullScans.insert(scan, org.id, repoId, now),
+        `full scan ${scan.id ?? ''} of "${org.slug}"`,
+        () => 'it (or its id) already exists',
+      )
       counts.full_scans++
     }
     return counts
