@@ -164,9 +164,8 @@ export interface OrgState {
 }
 
 /** A full scan as fixtures hold it: its repo by slug, its files, and the packages read from them. */
-export interface FullScanState {
-  id?: string
-  repository: { slug: string; workspace: string }
+/** What a full scan records of its run, whichever way it is stored or carried. */
+export interface FullScanFields {
   branch: string | null
   commitMessage: string | null
   commitHash: string | null
@@ -177,6 +176,11 @@ export interface FullScanState {
   scanType: string
   tmp: boolean
   artifacts: Artifact[]
+}
+
+export interface FullScanState extends FullScanFields {
+  id?: string
+  repository: { slug: string; workspace: string }
   files: ScanFile[]
   createdAt?: number
   updatedAt?: number
@@ -228,22 +232,12 @@ export interface Artifact {
   manifest: string
 }
 
-export interface FullScan {
+export interface FullScan extends FullScanFields {
   id: string
   orgId: string
   repoId: string
   repoSlug: string
   workspace: string
-  branch: string | null
-  commitMessage: string | null
-  commitHash: string | null
-  pullRequest: number | null
-  committers: string[]
-  integrationType: string
-  integrationOrgSlug: string | null
-  scanType: string
-  tmp: boolean
-  artifacts: Artifact[]
   createdAt: number
   updatedAt: number
 }

@@ -1,23 +1,13 @@
 import type { Db } from '../client.js'
 import { checkedRowId, toRowId } from '../ids.js'
 import type { ListCursorCache } from '../list-cursor-cache.js'
-import type { Artifact, FullScan, FullScanState, Page, Repo, ScanFile } from '../models.js'
+import type { Artifact, FullScan, FullScanFields, FullScanState, Page, Repo, ScanFile } from '../models.js'
 import type { NewRepo, RepoRepository } from './repo-repository.js'
 import { toRepo } from './repo-repository.js'
 
 /** A scan to store: everything but its id, repo and times. */
-export interface NewFullScan {
+export interface NewFullScan extends FullScanFields {
   orgId: string
-  branch: string | null
-  commitMessage: string | null
-  commitHash: string | null
-  pullRequest: number | null
-  committers: string[]
-  integrationType: string
-  integrationOrgSlug: string | null
-  scanType: string
-  tmp: boolean
-  artifacts: Artifact[]
   files: ScanFile[]
   /** The repo to file it under, created as given when (org, workspace, slug) holds none. */
   repo: NewRepo
