@@ -10,6 +10,7 @@ import { registerBodyParsers } from './http/body-parsers.js'
 import adminPlugin from './http/plugins/admin.js'
 import authPlugin from './http/plugins/auth.js'
 import errorHandler, { clientErrorHandler, frameworkErrors } from './http/plugins/error-handler.js'
+import listCachePlugin from './http/plugins/list-cache.js'
 import operationsPlugin, { requestId } from './http/plugins/operations.js'
 import requestJournalPlugin from './http/plugins/request-journal.js'
 import servicesPlugin from './http/plugins/services.js'
@@ -143,6 +144,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   for (const url of ['/openapi.json', '/v0/openapi', '/v0/openapi.json']) {
     app.get(url, { schema: { hide: true } }, async () => app.swagger())
   }
+  await app.register(listCachePlugin)
   await registerOperations(app, loaded, compilers)
   return app
 }

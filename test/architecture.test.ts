@@ -53,6 +53,13 @@ describe('layering: http → services → db', () => {
     expect(offenders.map((f) => f.file)).toEqual([])
   })
 
+  it('lets handlers return data only: no handler sees the reply', () => {
+    const handlers = files.filter((f) => f.file.startsWith('http/handlers/'))
+    expect(handlers.length).toBeGreaterThan(0)
+    const offenders = handlers.filter((f) => /\bFastifyReply\b/.test(readFileSync(join(root, 'src', f.file), 'utf8')))
+    expect(offenders.map((f) => f.file)).toEqual([])
+  })
+
   it('leaves process.env to config.ts', () => {
     const readers = files.filter((f) => readFileSync(join(root, 'src', f.file), 'utf8').includes('process.env'))
     expect(readers.map((f) => f.file)).toEqual(['config.ts'])

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { openDb, runMigrations } from '../src/db/index.js'
-import { createResponseCache } from '../src/http/response-cache.js'
+import { createResponseCache } from '../src/http/plugins/list-cache.js'
 import { createTestApp, type TestApp } from './helpers/app.js'
 
 const slugsOf = (response: { json(): { results: { slug: string }[] } }) => response.json().results.map((r) => r.slug)

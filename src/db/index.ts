@@ -1,5 +1,5 @@
 import type { Db } from './client.js'
-import { createListCursorCache } from './list-cursor-cache.js'
+import { createDataVersions } from './data-versions.js'
 import { createAuditRepository } from './repositories/audit-repository.js'
 import { createFullScanRepository } from './repositories/full-scan-repository.js'
 import { createHealthRepository } from './repositories/health-repository.js'
@@ -16,23 +16,23 @@ export type * from './models.js'
 
 /** Every repository over one database; services receive the ones they need. */
 export function createRepositories(db: Db) {
-  // Shared so that every path that removes or changes repos in bulk also forgets list positions.
-  const cursors = createListCursorCache()
+  // Shared: every path that changes an org's repos or labels (one by one or in bulk) bumps their version.
+  const versions = createDataVersions(db.$client)
   // Written by the other repositories inside the transaction of each change it records.
   const audit = createAuditRepository(db)
-  const repos = createRepoRepository(db, cursors, audit.write)
+  const repos = createRepoRepository(db, versions, audit.write)
   const parts = {
-    orgs: createOrgRepository(db, cursors),
+    orgs: createOrgRepository(db, versions),
     tokens: createTokenRepository(db, audit.write),
     repos,
-    labels: createLabelRepository(db, audit.write),
-    fullScans: createFullScanRepository(db, { repos }, cursors),
+    labels: createLabelRepository(db, versions, audit.write),
+    fullScans: createFullScanRepository(db, { repos }, versions),
   }
   return {
     ...parts,
     orgSettings: createOrgSettingsRepository(db, audit.write),
     audit,
-    state: createStateRepository(db, parts, cursors),
+    state: createStateRepository(db, parts, versions),
     health: createHealthRepository(db),
   }
 }

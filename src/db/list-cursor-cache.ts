@@ -3,11 +3,8 @@
  * where each page starts: (sort value, id) of the row at that offset. A later request for that
  * page — or a page after it — seeks from the nearest remembered position through the index
  * instead of stepping over every earlier row with OFFSET, so deep pages cost about what page 1
- * costs. Positions are dropped when the org's repos change in this process, and all of them when
- * another process writes to the database (SQLite's `data_version`).
- *
- * The same invalidation gives each org's repo list a version (`version`): it changes whenever the
- * positions are dropped, so anything derived from a list (a cached response) can be checked with it.
+ * costs. Positions hold while the org's repos version (data-versions.ts) is the one they were
+ * found under: any change to the org's repos, here or in another process, drops them.
  */
 
 export interface Cursor {
@@ -20,34 +17,28 @@ const MAX_POSITIONS_PER_QUERY = 4096
 const MAX_QUERIES_PER_ORG = 256
 
 export function createListCursorCache() {
-  /** orgId → query shape → offset → cursor of the row at that offset. */
-  const byOrg = new Map<number, Map<string, Map<number, Cursor>>>()
-  let seenVersion: number | undefined
-  /** Bumped when everything is dropped; per org, when that org's repos change. */
-  let generation = 0
-  const orgGenerations = new Map<number, number>()
+  /** orgId → the repos version the positions were found under, and per query shape: offset → cursor. */
+  const byOrg = new Map<number, { version: string; shapes: Map<string, Map<number, Cursor>> }>()
 
-  function clear(): void {
-    byOrg.clear()
-    orgGenerations.clear()
-    generation++
+  /** The org's positions found under `version`; older ones are dropped. */
+  function current(orgId: number, version: string) {
+    let org = byOrg.get(orgId)
+    if (org?.version !== version) {
+      org = { version, shapes: new Map() }
+      byOrg.set(orgId, org)
+    }
+    return org.shapes
   }
 
   return {
-    /** Forgets everything when the database was changed by another connection. */
-    sync(dataVersion: number): void {
-      if (seenVersion !== dataVersion) clear()
-      seenVersion = dataVersion
-    },
-
-    /** The version of the org's repo lists: equal versions mean equal lists. Call `sync` first. */
-    version(orgId: number): string {
-      return `${generation}.${orgGenerations.get(orgId) ?? 0}`
-    },
-
     /** The remembered position closest before (or at) `offset`. */
-    nearest(orgId: number, shape: string, offset: number): { offset: number; cursor: Cursor } | undefined {
-      const positions = byOrg.get(orgId)?.get(shape)
+    nearest(
+      orgId: number,
+      version: string,
+      shape: string,
+      offset: number,
+    ): { offset: number; cursor: Cursor } | undefined {
+      const positions = current(orgId, version).get(shape)
       if (!positions) return undefined
       const exact = positions.get(offset)
       if (exact) return { offset, cursor: exact }
@@ -58,12 +49,8 @@ export function createListCursorCache() {
       return best
     },
 
-    remember(orgId: number, shape: string, offset: number, cursor: Cursor): void {
-      let shapes = byOrg.get(orgId)
-      if (!shapes) {
-        shapes = new Map()
-        byOrg.set(orgId, shapes)
-      }
+    remember(orgId: number, version: string, shape: string, offset: number, cursor: Cursor): void {
+      const shapes = current(orgId, version)
       let positions = shapes.get(shape)
       if (!positions) {
         if (shapes.size >= MAX_QUERIES_PER_ORG) shapes.clear()
@@ -73,13 +60,6 @@ export function createListCursorCache() {
       if (positions.size >= MAX_POSITIONS_PER_QUERY) positions.clear()
       positions.set(offset, cursor)
     },
-
-    invalidateOrg(orgId: number): void {
-      byOrg.delete(orgId)
-      orgGenerations.set(orgId, (orgGenerations.get(orgId) ?? 0) + 1)
-    },
-
-    clear,
   }
 }
 

@@ -1,8 +1,8 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ConfigError } from '../config.js'
 import { type OperationId, operationHandlers } from './handlers/index.js'
 import { errorBody } from './plugins/error-handler.js'
-import { createResponseCache, type ResponseCache } from './response-cache.js'
+import { routeHandler } from './route-handler.js'
 import type { LoadedSpec, OperationSpec } from './spec-loader.js'
 import type { SchemaCompilers } from './validators.js'
 
@@ -10,10 +10,6 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The spec's operationId of the route (logs, metrics, contract checks). */
     operationId?: string
-  }
-  interface FastifyInstance {
-    /** Serialized repo list pages, valid while their org's repos are unchanged. */
-    listCache: ResponseCache
   }
 }
 
@@ -92,9 +88,6 @@ export async function registerOperations(fastify: FastifyInstance, spec: LoadedS
     throw new ConfigError(`Invalid configuration:\n  QUOTA_COSTS: unknown operationId ${unknownCosts.join(', ')}`)
   }
 
-  // About 8 MB of UTF-16 at most; a page of 100 repos is some 40,000 characters.
-  fastify.decorate('listCache', createResponseCache({ maxChars: 4_000_000, maxEntryChars: 200_000 }))
-
   for (const specOperation of spec.operations) {
     const operation = { ...specOperation, quotaCost: costs[specOperation.operationId] ?? specOperation.quotaCost }
     const booleans = booleanQueryParameters(operation)
@@ -113,8 +106,7 @@ export async function registerOperations(fastify: FastifyInstance, spec: LoadedS
         ...(hasQueryParameter(operation, 'committers') ? [repeatedCommitters] : []),
       ],
       ...(operation.strictBody ? { validatorCompiler: compilers.strictValidatorCompiler } : {}),
-      // The table binds each handler to its operation's types; the spec's schemas enforce them at run time.
-      handler: handler as RouteHandlerMethod,
+      handler: routeHandler(handler),
     })
   }
 }

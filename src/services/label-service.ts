@@ -51,6 +51,11 @@ export function createLabelService(deps: { labels: LabelRepository; now: () => n
       return result.label
     },
 
+    /** A value that changes whenever the org's label list would (to check a cached list). */
+    listVersion(orgId: string): Promise<string> {
+      return labels.listVersion(orgId)
+    },
+
     async list(orgId: string, page: number, perPage: number): Promise<LabelPage> {
       const offset = (page - 1) * perPage
       if (!Number.isSafeInteger(offset + perPage)) return { labels: [], nextPage: null }

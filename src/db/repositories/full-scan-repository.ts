@@ -1,6 +1,6 @@
 import type { Db } from '../client.js'
+import type { DataVersions } from '../data-versions.js'
 import { checkedRowId, toRowId } from '../ids.js'
-import type { ListCursorCache } from '../list-cursor-cache.js'
 import type { Artifact, FullScan, FullScanFields, FullScanState, Page, Repo, ScanFile } from '../models.js'
 import type { NewRepo, RepoRepository } from './repo-repository.js'
 import { toRepo } from './repo-repository.js'
@@ -81,7 +81,7 @@ function toFullScan(row: ScanRow): FullScan {
 }
 
 /** Full scans, their uploaded files, and what a scan changes on its repo (default branch, head). */
-export function createFullScanRepository(db: Db, parts: { repos: RepoRepository }, cursors: ListCursorCache) {
+export function createFullScanRepository(db: Db, parts: { repos: RepoRepository }, versions: DataVersions) {
   const sqlite = db.$client
   const findRepo = sqlite.prepare<{ orgId: number; workspace: string; slug: string }, { id: number }>(
     'SELECT id FROM repos WHERE org_id = @orgId AND workspace = @workspace AND slug = @slug',
@@ -155,7 +155,7 @@ export function createFullScanRepository(db: Db, parts: { repos: RepoRepository 
     if (input.setAsPendingHead && !input.tmp && input.branch !== null && input.branch === repoRow.defaultBranch) {
       setHead.run({ id: repoId, head: String(scanId), now })
     }
-    cursors.invalidateOrg(orgId)
+    versions.bump(orgId, 'repos')
     const scan = selectScan.get({ orgId, id: scanId })
     const repo = selectRepo.get({ id: repoId })
     if (!scan || !repo) throw new Error(`full scan ${scanId} vanished inside its transaction`)
@@ -268,7 +268,7 @@ export function createFullScanRepository(db: Db, parts: { repos: RepoRepository 
           const deleted = deleteScan.get({ orgId: Number(orgId), id: rowId })
           if (!deleted) return false
           clearHead.run({ repoId: deleted.repoId, head: String(rowId), now })
-          cursors.invalidateOrg(Number(orgId))
+          versions.bump(Number(orgId), 'repos')
           return true
         })
         .immediate()

@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm'
 import type { Db } from '../client.js'
+import type { DataVersions } from '../data-versions.js'
 import { checkedRowId, toRowId } from '../ids.js'
 import type { AuditOf, IssueRules, Label, LabelSettingKey, LabelSettings, Page } from '../models.js'
 import { type LabelRow, labels, repoLabels, repos } from '../schema.js'
@@ -90,7 +91,17 @@ const labelColumns = `id, org_id AS orgId, name, issue_rules AS issueRules,
   issue_rules_policy_default AS issueRulesPolicyDefault, license_policy AS licensePolicy,
   recently_published_threshold_ms AS recentlyPublishedThresholdMs, created_at AS createdAt, updated_at AS updatedAt`
 
-export function createLabelRepository(db: Db, audit?: AuditWriter) {
+/**
+ * A label with the ids of its repos, ascending, in the same row: one statement for a whole page, each
+ * label's ids read from the primary key (label_id, repo_id).
+ */
+const labelWithRepositoryIds = `${labelColumns},
+  (SELECT group_concat(repo_id, ',' ORDER BY repo_id) FROM repo_labels WHERE label_id = labels.id) AS repositoryIds`
+
+/** A label row with its repo ids as `group_concat` gives them: comma-separated, null for none. */
+type LabelRowWithIds = LabelRow & { repositoryIds: string | null }
+
+export function createLabelRepository(db: Db, versions: DataVersions, audit?: AuditWriter) {
   const sqlite = db.$client
   function record<R>(auditOf: AuditOf<R> | undefined, result: R, now: number): void {
     recordAudit(audit, auditOf, result, now)
@@ -98,28 +109,17 @@ export function createLabelRepository(db: Db, audit?: AuditWriter) {
   const selectLabel = sqlite.prepare<{ orgId: number; id: number }, LabelRow>(
     `SELECT ${labelColumns} FROM labels WHERE org_id = @orgId AND id = @id`,
   )
-  const selectPage = sqlite.prepare<{ orgId: number; limit: number; offset: number }, LabelRow>(
-    `SELECT ${labelColumns} FROM labels WHERE org_id = @orgId ORDER BY id LIMIT @limit OFFSET @offset`,
+  const selectLabelWithIds = sqlite.prepare<{ orgId: number; id: number }, LabelRowWithIds>(
+    `SELECT ${labelWithRepositoryIds} FROM labels WHERE org_id = @orgId AND id = @id`,
   )
-  const selectAssociations = sqlite.prepare<{ ids: string }, { labelId: number; repoId: number }>(
-    `SELECT label_id AS labelId, repo_id AS repoId FROM repo_labels
-     WHERE label_id IN (SELECT value FROM json_each(@ids)) ORDER BY label_id, repo_id`,
+  const selectPage = sqlite.prepare<{ orgId: number; limit: number; offset: number }, LabelRowWithIds>(
+    `SELECT ${labelWithRepositoryIds} FROM labels WHERE org_id = @orgId ORDER BY id LIMIT @limit OFFSET @offset`,
   )
 
   const selectRepoLabels = sqlite.prepare<{ orgId: number; repoId: number }, LabelRow>(
     `SELECT ${labelColumns} FROM labels WHERE org_id = @orgId
        AND id IN (SELECT label_id FROM repo_labels WHERE repo_id = @repoId) ORDER BY id`,
   )
-
-  /** The ids of the repos associated with each label, ascending: one statement for a whole page. */
-  function repositoryIdsOf(labelIds: number[]): Map<number, string[]> {
-    const byLabel = new Map<number, string[]>(labelIds.map((id) => [id, []]))
-    if (labelIds.length === 0) return byLabel
-    for (const row of selectAssociations.all({ ids: JSON.stringify(labelIds) })) {
-      byLabel.get(row.labelId)?.push(String(row.repoId))
-    }
-    return byLabel
-  }
 
   function toLabel(row: LabelRow, repositoryIds: string[]): Label {
     return {
@@ -133,9 +133,13 @@ export function createLabelRepository(db: Db, audit?: AuditWriter) {
     }
   }
 
+  function withIds(row: LabelRowWithIds): Label {
+    return toLabel(row, row.repositoryIds === null ? [] : row.repositoryIds.split(','))
+  }
+
   function load(orgId: number, labelId: number): Label | undefined {
-    const row = selectLabel.get({ orgId, id: labelId })
-    return row ? toLabel(row, repositoryIdsOf([row.id]).get(row.id) ?? []) : undefined
+    const row = selectLabelWithIds.get({ orgId, id: labelId })
+    return row ? withIds(row) : undefined
   }
 
   /**
@@ -168,6 +172,7 @@ export function createLabelRepository(db: Db, audit?: AuditWriter) {
         checkedRowId(row.id, 'labels')
         const label = toLabel(row, [])
         record(auditOf, label, now)
+        versions.bump(orgId, 'labels')
         return { ok: true, label } as const
       },
       { behavior: 'immediate' },
@@ -193,14 +198,15 @@ export function createLabelRepository(db: Db, audit?: AuditWriter) {
             .onConflictDoNothing()
             .run().changes > 0
         record(auditOf, { labelId: String(pair.labelId), repoId: String(pair.repoId), changed }, now)
+        if (changed) versions.bump(Number(orgId), 'labels')
         return 'ok'
       },
       { behavior: 'immediate' },
     )
   }
 
-  const selectAllOfOrg = sqlite.prepare<{ orgId: number }, LabelRow>(
-    `SELECT ${labelColumns} FROM labels WHERE org_id = @orgId ORDER BY id`,
+  const selectAllOfOrg = sqlite.prepare<{ orgId: number }, LabelRowWithIds>(
+    `SELECT ${labelWithRepositoryIds} FROM labels WHERE org_id = @orgId ORDER BY id`,
   )
 
   return {
@@ -209,9 +215,12 @@ export function createLabelRepository(db: Db, audit?: AuditWriter) {
 
     /** The org's labels with their repository ids, by id. Synchronous: usable inside a transaction. */
     allOfOrg(orgId: string): Label[] {
-      const rows = selectAllOfOrg.all({ orgId: Number(orgId) })
-      const ids = repositoryIdsOf(rows.map((row) => row.id))
-      return rows.map((row) => toLabel(row, ids.get(row.id) ?? []))
+      return selectAllOfOrg.all({ orgId: Number(orgId) }).map(withIds)
+    },
+
+    /** The version of the org's label list: it changes with every change to its labels, here or elsewhere. */
+    async listVersion(orgId: string): Promise<string> {
+      return versions.of('labels', Number(orgId))
     },
 
     async create(input: NewLabel, now: number, auditOf?: AuditOf<Label>): Promise<LabelWriteResult> {
@@ -226,9 +235,7 @@ export function createLabelRepository(db: Db, audit?: AuditWriter) {
     /** Labels in creation order (ascending id). */
     async list(orgId: string, limit: number, offset: number): Promise<Page<Label>> {
       const rows = selectPage.all({ orgId: Number(orgId), limit: limit + 1, offset })
-      const page = rows.slice(0, limit)
-      const ids = repositoryIdsOf(page.map((row) => row.id))
-      return { items: page.map((row) => toLabel(row, ids.get(row.id) ?? [])), hasMore: rows.length > limit }
+      return { items: rows.slice(0, limit).map(withIds), hasMore: rows.length > limit }
     },
 
     /** The label's settings alone (its associations are not read); undefined when there is no such label. */
@@ -263,6 +270,7 @@ export function createLabelRepository(db: Db, audit?: AuditWriter) {
           const label = load(Number(orgId), id)
           if (!label) return { ok: false, reason: 'not_found' }
           record(auditOf, { before, after: label }, now)
+          versions.bump(Number(orgId), 'labels')
           return { ok: true, label }
         },
         { behavior: 'immediate' },
@@ -282,6 +290,7 @@ export function createLabelRepository(db: Db, audit?: AuditWriter) {
               .where(and(eq(labels.orgId, Number(orgId)), eq(labels.id, id)))
               .run().changes > 0
           if (deleted && label) record(auditOf, label, now)
+          if (deleted) versions.bump(Number(orgId), 'labels')
           return deleted
         },
         { behavior: 'immediate' },
@@ -317,6 +326,7 @@ export function createLabelRepository(db: Db, audit?: AuditWriter) {
               .where(and(eq(repoLabels.labelId, pair.labelId), eq(repoLabels.repoId, pair.repoId)))
               .run().changes > 0
           record(auditOf, { labelId: String(pair.labelId), repoId: String(pair.repoId), changed }, now)
+          if (changed) versions.bump(Number(orgId), 'labels')
           return 'ok'
         },
         { behavior: 'immediate' },
@@ -346,6 +356,7 @@ export function createLabelRepository(db: Db, audit?: AuditWriter) {
           if (changed && before && after) {
             record(auditOf, { labelId: String(id), before: toSettings(before), after: toSettings(after) }, now)
           }
+          if (changed) versions.bump(Number(orgId), 'labels')
           return changed
         },
         { behavior: 'immediate' },

@@ -1,7 +1,7 @@
 import { asc, count, eq } from 'drizzle-orm'
 import type { Db } from '../client.js'
+import type { DataVersions } from '../data-versions.js'
 import { checkedRowId, toRowId } from '../ids.js'
-import type { ListCursorCache } from '../list-cursor-cache.js'
 import type { Org } from '../models.js'
 import { type OrgRow, orgs } from '../schema.js'
 
@@ -26,7 +26,7 @@ export function toOrg(row: OrgRow): Org {
   }
 }
 
-export function createOrgRepository(db: Db, cursors?: ListCursorCache) {
+export function createOrgRepository(db: Db, versions?: DataVersions) {
   /** Inserts an org; `undefined` when the slug (or the given id) is taken. Synchronous: usable inside a transaction. */
   function insert(input: NewOrg, now: number): Org | undefined {
     const row = db
@@ -83,7 +83,7 @@ export function createOrgRepository(db: Db, cursors?: ListCursorCache) {
     /** Deletes the org with its tokens, repos, labels and associations (foreign-key cascade, one statement). */
     async deleteBySlug(slug: string): Promise<boolean> {
       const deleted = db.delete(orgs).where(eq(orgs.slug, slug)).returning({ id: orgs.id }).get()
-      if (deleted) cursors?.invalidateOrg(deleted.id)
+      if (deleted) versions?.bump(deleted.id, 'repos', 'labels')
       return deleted !== undefined
     },
   }

@@ -1,9 +1,10 @@
 import type { Statement } from 'better-sqlite3'
 import { and, asc, eq } from 'drizzle-orm'
 import type { Db } from '../client.js'
+import type { DataVersions } from '../data-versions.js'
 import { createGroupCommit } from '../group-commit.js'
 import { checkedRowId, toRowId } from '../ids.js'
-import { type Cursor, createListCursorCache, type ListCursorCache } from '../list-cursor-cache.js'
+import { type Cursor, createListCursorCache } from '../list-cursor-cache.js'
 import type { AuditOf, IntegrationMeta, Page, Repo, RepoSortKey, RepoState } from '../models.js'
 import { type RepoRow, repos } from '../schema.js'
 import { type AuditWriter, recordAudit } from './audit-repository.js'
@@ -94,9 +95,9 @@ function listSql(
     ORDER BY ${column} ${direction}, id ${direction} LIMIT @limit OFFSET @offset`
 }
 
-export function createRepoRepository(db: Db, cursors: ListCursorCache = createListCursorCache(), audit?: AuditWriter) {
-  const dataVersion = db.$client.prepare('PRAGMA data_version').pluck()
+export function createRepoRepository(db: Db, versions: DataVersions, audit?: AuditWriter) {
   const sqlite = db.$client
+  const cursors = createListCursorCache()
   const findInWorkspace = sqlite.prepare<{ orgId: number; workspace: string; slug: string }, RawRepoRow>(
     `SELECT ${repoColumns} FROM repos WHERE org_id = @orgId AND workspace = @workspace AND slug = @slug`,
   )
@@ -129,7 +130,7 @@ export function createRepoRepository(db: Db, cursors: ListCursorCache = createLi
     })
     if (!row) throw new Error(`insert of repo ${input.slug} returned nothing`)
     checkedRowId(row.id, 'repos')
-    cursors.invalidateOrg(orgId)
+    versions.bump(orgId, 'repos')
     return { created: true, repo: toRepo(row) }
   }
   const listStatements = new Map<string, Statement<Record<string, string | number>, RawRepoRow>>()
@@ -194,16 +195,15 @@ export function createRepoRepository(db: Db, cursors: ListCursorCache = createLi
 
     /** The version of the org's repo lists: it changes with every change to the org's repos, here or elsewhere. */
     async listVersion(orgId: string): Promise<string> {
-      cursors.sync(dataVersion.get() as number)
-      return cursors.version(Number(orgId))
+      return versions.of('repos', Number(orgId))
     },
 
     /** A page in (sort, id) order; deep pages seek from a remembered position (see list-cursor-cache.ts). */
     async list(query: RepoListQuery): Promise<Page<Repo>> {
       const orgId = Number(query.orgId)
       const shape = `${query.sort}|${query.direction}|${query.includeArchived}|${query.workspace ?? '\u0000all'}`
-      cursors.sync(dataVersion.get() as number)
-      const start = query.offset > 0 ? cursors.nearest(orgId, shape, query.offset) : undefined
+      const version = versions.of('repos', orgId)
+      const start = query.offset > 0 ? cursors.nearest(orgId, version, shape, query.offset) : undefined
       const params: Record<string, string | number> = {
         orgId,
         limit: query.limit + 1,
@@ -216,9 +216,9 @@ export function createRepoRepository(db: Db, cursors: ListCursorCache = createLi
       }
       const rows = listStatement(query, start !== undefined).all(params)
       const [first] = rows
-      if (first) cursors.remember(orgId, shape, query.offset, cursorOf(first, query.sort))
+      if (first) cursors.remember(orgId, version, shape, query.offset, cursorOf(first, query.sort))
       const next = rows[query.limit]
-      if (next) cursors.remember(orgId, shape, query.offset + query.limit, cursorOf(next, query.sort))
+      if (next) cursors.remember(orgId, version, shape, query.offset + query.limit, cursorOf(next, query.sort))
       return { items: rows.slice(0, query.limit).map(toRepo), hasMore: rows.length > query.limit }
     },
 
@@ -235,7 +235,7 @@ export function createRepoRepository(db: Db, cursors: ListCursorCache = createLi
             .returning()
             .get()
           if (!updated) return { updated: false, reason: 'not_found' }
-          cursors.invalidateOrg(updated.orgId)
+          versions.bump(updated.orgId, 'repos')
           return { updated: true, repo: toRepo(updated) }
         } catch (error) {
           if (isUniqueViolation(error)) return { updated: false, reason: 'conflict' }
@@ -256,7 +256,8 @@ export function createRepoRepository(db: Db, cursors: ListCursorCache = createLi
         },
         { behavior: 'immediate' },
       )
-      if (deleted) cursors.invalidateOrg(deleted.orgId)
+      // The org's labels lose their associations with it.
+      if (deleted) versions.bump(deleted.orgId, 'repos', 'labels')
       return deleted !== undefined
     },
   }

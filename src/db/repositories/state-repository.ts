@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { and, eq, sql } from 'drizzle-orm'
 import type { Db } from '../client.js'
+import type { DataVersions } from '../data-versions.js'
 import { IdsExhaustedError, toRowId } from '../ids.js'
-import type { ListCursorCache } from '../list-cursor-cache.js'
 import type {
   IssueRules,
   LabelState,
@@ -60,7 +60,7 @@ export interface StateParts {
  * runs in one transaction, through the repositories' own inserts and mappers: a fixture is applied
  * whole or not at all, by the same code as the API's creates.
  */
-export function createStateRepository(db: Db, parts: StateParts, cursors?: ListCursorCache) {
+export function createStateRepository(db: Db, parts: StateParts, versions?: DataVersions) {
   /** Who holds row `rowId` of a kind, e.g. `repo "web-app" of organization "my-org"`. */
   function holderOf(kind: 'org' | 'token' | 'repo' | 'label', rowId: number): string | undefined {
     if (kind === 'org') {
@@ -179,7 +179,7 @@ export function createStateRepository(db: Db, parts: StateParts, cursors?: ListC
   return {
     /** Adds the orgs of `state` (with `replace`, instead of everything there is), all or nothing. */
     async importState(state: StateSnapshot, options: { replace: boolean }, now: number): Promise<ImportResult> {
-      cursors?.clear()
+      versions?.bumpAll()
       try {
         return db.transaction(
           (tx) => {
@@ -265,7 +265,7 @@ export function createStateRepository(db: Db, parts: StateParts, cursors?: ListC
      * quotas refill; orgs and tokens stay. `everything`: an empty database.
      */
     async reset(scope: ResetScope): Promise<boolean> {
-      cursors?.clear()
+      versions?.bumpAll()
       return db.transaction(
         (tx) => {
           if (scope.kind === 'everything') {

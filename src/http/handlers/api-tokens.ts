@@ -70,8 +70,8 @@ export const postAPITokenSdkPath: OperationHandler<'postAPITokenSdkPath'> = asyn
   return createdTokenBody(token, secret)
 }
 
-export const getAPITokensSdkPath: OperationHandler<'getAPITokensSdkPath'> = async function (request, reply) {
-  return getAPITokens.call(this, request as never, reply) as never
+export const getAPITokensSdkPath: OperationHandler<'getAPITokensSdkPath'> = async function (request) {
+  return getAPITokens.call(this, request as never) as never
 }
 
 export const postAPITokenUpdateSdkPath: OperationHandler<'postAPITokenUpdateSdkPath'> = async function (request) {

@@ -3,7 +3,7 @@ import type { ScanFile } from '../../db/models.js'
 import { InvalidInputError } from '../../services/errors.js'
 import { isSupportedFile } from '../../services/supported-files.js'
 import { fullScanBody } from '../presenters.js'
-import { type OperationHandler, principalOf } from './types.js'
+import { created, ndjson, type OperationHandler, principalOf, type Schemas } from './types.js'
 
 /** 413 in Socket's error body (the error handler keeps the status of an error that carries one). */
 class UploadTooLargeError extends Error {
@@ -46,7 +46,7 @@ function committersOf(request: FastifyRequest): string[] {
   })
 }
 
-export const CreateOrgFullScan: OperationHandler<'CreateOrgFullScan'> = async function (request, reply) {
+export const CreateOrgFullScan: OperationHandler<'CreateOrgFullScan'> = async function (request) {
   const principal = principalOf(request)
   const q = request.query
   const files = await readFiles(request, this.config.scans)
@@ -66,11 +66,10 @@ export const CreateOrgFullScan: OperationHandler<'CreateOrgFullScan'> = async fu
     ...(q.scan_type !== undefined ? { scanType: q.scan_type } : {}),
   }
   const { scan } = await this.services.fullScans.create(principal.orgId, input, files)
-  reply.code(201)
-  return {
+  return created({
     ...fullScanBody(scan, principal.orgSlug, this.config.dashboardBaseUrl),
     unmatchedFiles: files.map((file) => file.path).filter((path) => !isSupportedFile(path)),
-  }
+  })
 }
 
 /** `page` pages by offset; `use_cursor` / `startAfterCursor` page by an opaque cursor (an encoded offset). */
@@ -134,20 +133,19 @@ export const getOrgFullScanMetadata: OperationHandler<'getOrgFullScanMetadata'> 
 }
 
 /** One NDJSON line per package read from the scan's manifests; never an alert, never a score. */
-export const getOrgFullScan: OperationHandler<'getOrgFullScan'> = async function (request, reply) {
+export const getOrgFullScan: OperationHandler<'getOrgFullScan'> = async function (request) {
   const principal = principalOf(request)
   const scan = await this.services.fullScans.get(principal.orgId, request.params.full_scan_id)
-  const lines = scan.artifacts.map((artifact, index) =>
-    JSON.stringify({
+  return ndjson(
+    scan.artifacts.map((artifact, index): Schemas['ScanArtifact'] => ({
       id: `${scan.id}-${index + 1}`,
       type: artifact.type,
       name: artifact.name,
       ...(artifact.version !== null ? { version: artifact.version } : {}),
       manifestFiles: [{ file: artifact.manifest }],
       alerts: [],
-    }),
+    })),
   )
-  return reply.type('application/x-ndjson').send(lines.map((line) => `${line}\n`).join(''))
 }
 
 export const deleteOrgFullScan: OperationHandler<'deleteOrgFullScan'> = async function (request) {

@@ -1,15 +1,15 @@
 import type { LabelSettings } from '../../db/models.js'
 import { actorOf } from '../../services/token-service.js'
 import { labelBody } from '../presenters.js'
-import { type OperationHandler, principalOf, type SuccessBody } from './types.js'
+import { created, type OperationHandler, principalOf, type ResponseBody } from './types.js'
 
-export const createOrgRepoLabel: OperationHandler<'createOrgRepoLabel'> = async function (request, reply) {
+export const createOrgRepoLabel: OperationHandler<'createOrgRepoLabel'> = async function (request) {
   const principal = principalOf(request)
   const label = await this.services.labels.create(principal.orgId, request.body?.name ?? '', actorOf(principal))
-  reply.code(201)
-  return labelBody(label)
+  return created(labelBody(label))
 }
 
+/** A page of the org's labels. Answered from the list cache while the org's labels are unchanged (plugins/list-cache.ts). */
 export const getOrgRepoLabelList: OperationHandler<'getOrgRepoLabelList'> = async function (request) {
   const { labels, nextPage } = await this.services.labels.list(
     principalOf(request).orgId,
@@ -69,7 +69,7 @@ export const getOrgRepoLabelSetting: OperationHandler<'getOrgRepoLabelSetting'> 
     request.query.setting_key,
   )
   // Only the key asked for, null when unset.
-  return { [key]: value } as SuccessBody<'getOrgRepoLabelSetting'>
+  return { [key]: value } as ResponseBody<'getOrgRepoLabelSetting', 200>
 }
 
 export const updateOrgRepoLabelSetting: OperationHandler<'updateOrgRepoLabelSetting'> = async function (request) {

@@ -3,22 +3,13 @@ import type { CreateRepoInput, UpdateRepoInput } from '../../services/repo-servi
 import { actorOf } from '../../services/token-service.js'
 import { repoBody } from '../presenters.js'
 import { API_PREFIX } from '../spec-loader.js'
-import { type OperationHandler, principalOf } from './types.js'
+import { created, type OperationHandler, principalOf, redirect, type Schemas } from './types.js'
 
-const JSON_TYPE = 'application/json; charset=utf-8'
-
-type RepoFields = {
-  name?: string
-  description?: string | null
-  homepage?: string | null
-  visibility?: 'public' | 'private'
-  archived?: boolean
-  default_branch?: string | null
-  workspace?: string
-}
-
-/** Wire body → service input, keeping only the fields that were sent. */
-function repoInput(body: RepoFields & { slug?: string }): CreateRepoInput & UpdateRepoInput {
+/**
+ * Wire body → service input, keeping only the fields that were sent. Every field is optional on the
+ * wire: the generated type marks those with a documented default as present, but bodies get no defaults.
+ */
+function repoInput(body: Partial<Schemas['RepoCreateBody']>): CreateRepoInput & UpdateRepoInput {
   const input: CreateRepoInput & UpdateRepoInput = {}
   if (body.name !== undefined) input.name = body.name
   if (body.slug !== undefined) input.slug = body.slug
@@ -31,55 +22,33 @@ function repoInput(body: RepoFields & { slug?: string }): CreateRepoInput & Upda
   return input
 }
 
-/**
- * Lists are served from the response cache while the org's repos are unchanged (the version comes
- * from the same invalidation as the list positions); otherwise rendered, serialized and kept.
- */
-export const getOrgRepoList: OperationHandler<'getOrgRepoList'> = async function (request, reply) {
+/** A page of the org's repos. Answered from the list cache while the org's repos are unchanged (plugins/list-cache.ts). */
+export const getOrgRepoList: OperationHandler<'getOrgRepoList'> = async function (request) {
   const principal = principalOf(request)
   const q = request.query
-  const query = {
+  const page = q.page ?? 1
+  const { repos, nextPage } = await this.services.repos.list(principal.orgId, {
     sort: (q.sort ?? 'created_at') as RepoSortKey,
-    direction: q.direction === 'asc' ? ('asc' as const) : ('desc' as const),
+    direction: q.direction === 'asc' ? 'asc' : 'desc',
     perPage: q.per_page ?? 30,
-    page: q.page ?? 1,
+    page,
     includeArchived: q.include_archived ?? false,
     workspace: q.workspace,
-  }
-  const version = await this.services.repos.listVersion(principal.orgId)
-  const key = [principal.orgId, query.sort, query.direction, query.perPage, query.page, query.includeArchived]
-    .concat(query.workspace === undefined ? [] : ['ws', query.workspace])
-    .join('\u0000')
-  const cached = this.listCache.get(key, version)
-  if (cached !== undefined) return reply.type(JSON_TYPE).send(cached)
-
-  const page = await this.services.repos.list(principal.orgId, query)
+  })
   const base = this.config.dashboardBaseUrl
-  // The route's own serializer (from the spec) renders it: for a JSON schema that is always a string.
-  const body = reply.serialize({
-    results: page.repos.map((repo) => repoBody(repo, principal.orgSlug, base)),
-    nextPage: page.nextPage,
-  }) as string
-  this.listCache.set(key, version, body)
-  return reply.type(JSON_TYPE).send(body)
+  return { results: repos.map((repo) => repoBody(repo, principal.orgSlug, base)), nextPage }
 }
 
-export const createOrgRepo: OperationHandler<'createOrgRepo'> = async function (request, reply) {
+export const createOrgRepo: OperationHandler<'createOrgRepo'> = async function (request) {
   const principal = principalOf(request)
-  const { created, repo } = await this.services.repos.create(principal.orgId, repoInput(request.body ?? {}), {
+  const { created: isNew, repo } = await this.services.repos.create(principal.orgId, repoInput(request.body ?? {}), {
     returnExisting: request.query.on_duplicate === 'redirect',
   })
   const body = repoBody(repo, principal.orgSlug, this.config.dashboardBaseUrl)
-  if (created) {
-    reply.code(201)
-    return body
-  }
+  if (isNew) return created(body)
   // on_duplicate=redirect: 302 "to the existing repo", whose body is that repo.
   const location = `${API_PREFIX}/orgs/${encodeURIComponent(principal.orgSlug)}/repos/${encodeURIComponent(repo.slug)}`
-  reply
-    .code(302)
-    .header('location', repo.workspace ? `${location}?workspace=${encodeURIComponent(repo.workspace)}` : location)
-  return body
+  return redirect(repo.workspace ? `${location}?workspace=${encodeURIComponent(repo.workspace)}` : location, body)
 }
 
 export const getOrgRepo: OperationHandler<'getOrgRepo'> = async function (request) {
