@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { openDb, runMigrations } from '../src/db/index.js'
 import { createResponseCache } from '../src/http/plugins/list-cache.js'
 import { createTestApp, type TestApp } from './helpers/app.js'
+import { createLabel, type LabelJson, request } from './helpers/labels.js'
 
 const slugsOf = (response: { json(): { results: { slug: string }[] } }) => response.json().results.map((r) => r.slug)
 
@@ -52,6 +53,143 @@ describe('cached repo list pages (docs/pagination-and-sorting.md)', () => {
       expect(slugsOf(await list(t))).toEqual(['mine'])
       other.prepare("UPDATE repos SET name = 'renamed elsewhere' WHERE slug = 'mine'").run()
       expect((await list(t)).json().results[0].name).toBe('renamed elsewhere')
+    } finally {
+      other.close()
+      await t.close()
+      db.$client.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('cached label list pages (docs/labels.md)', () => {
+  const LABELS = '/v0/orgs/acme/repos/labels'
+  const listLabels = (t: TestApp) => request(t, 'GET', `${LABELS}?per_page=30`)
+  /** The list as (name, repository_ids, flags): every field a write can change. */
+  const listed = async (t: TestApp) => {
+    const response = await listLabels(t)
+    expect(response.statusCode, response.body).toBe(200)
+    return (response.json() as { results: LabelJson[] }).results.map((label) => ({
+      name: label.name,
+      repos: label.repository_ids,
+      security: label.has_security_policy,
+      license: label.has_license_policy,
+    }))
+  }
+  const ok = async (response: Promise<{ statusCode: number; body: string }>) => {
+    const answer = await response
+    expect(answer.statusCode, answer.body).toBeLessThan(300)
+  }
+  const createRepo = async (t: TestApp, slug: string) => {
+    const response = await request(t, 'POST', '/v0/orgs/acme/repos', { payload: { slug } })
+    expect(response.statusCode, response.body).toBe(201)
+    return (response.json() as { id: string }).id
+  }
+  const label = (name: string, repos: string[] = [], flags: { security?: boolean; license?: boolean } = {}) => ({
+    name,
+    repos,
+    security: flags.security ?? false,
+    license: flags.license ?? false,
+  })
+
+  it('answer the same bytes while nothing changes, and every kind of label write shows at once', async () => {
+    const t = await createTestApp()
+    try {
+      const web = await createRepo(t, 'web')
+      const api = await createRepo(t, 'api')
+      const alpha = await createLabel(t, 'alpha')
+      const first = await listLabels(t)
+      const again = await listLabels(t)
+      expect(again.statusCode).toBe(200)
+      expect(again.headers['content-type']).toBe('application/json; charset=utf-8')
+      expect(again.body).toBe(first.body)
+      expect(t.app.listCache.size).toBe(1)
+
+      const beta = await createLabel(t, 'beta')
+      expect(await listed(t)).toEqual([label('alpha'), label('beta')])
+      await ok(request(t, 'PUT', `${LABELS}/${beta.id}`, { payload: { name: 'gamma' } }))
+      expect(await listed(t)).toEqual([label('alpha'), label('gamma')])
+      await ok(request(t, 'POST', `${LABELS}/${alpha.id}/associate`, { payload: { repository_id: web } }))
+      await ok(request(t, 'POST', `${LABELS}/${alpha.id}/associate`, { payload: { repository_id: api } }))
+      expect(await listed(t)).toEqual([label('alpha', [web, api]), label('gamma')])
+      await ok(request(t, 'POST', `${LABELS}/${alpha.id}/disassociate`, { payload: { repository_id: web } }))
+      expect(await listed(t)).toEqual([label('alpha', [api]), label('gamma')])
+
+      const setting = `${LABELS}/${beta.id}/label-setting`
+      await ok(request(t, 'PUT', setting, { payload: { issueRulesPolicyDefault: 'high' } }))
+      expect(await listed(t)).toEqual([label('alpha', [api]), label('gamma', [], { security: true })])
+      await ok(request(t, 'PUT', setting, { payload: { licensePolicy: { allow: ['MIT'] } } }))
+      expect(await listed(t)).toEqual([label('alpha', [api]), label('gamma', [], { security: true, license: true })])
+      await ok(request(t, 'DELETE', `${setting}?setting_key=issueRulesPolicyDefault`))
+      expect(await listed(t)).toEqual([label('alpha', [api]), label('gamma', [], { license: true })])
+
+      // Deleting a repo drops its associations in the same statement.
+      await ok(request(t, 'DELETE', '/v0/orgs/acme/repos/api'))
+      expect(await listed(t)).toEqual([label('alpha'), label('gamma', [], { license: true })])
+      await ok(request(t, 'DELETE', `${LABELS}/${beta.id}`))
+      expect(await listed(t)).toEqual([label('alpha')])
+
+      await t.services.state.reset({ org: 'acme' })
+      expect(await listed(t)).toEqual([])
+      await t.services.state.import({
+        orgs: [
+          {
+            slug: 'acme',
+            tokens: [{ token: t.token, name: 'test', max_quota: 100_000 }],
+            repos: [{ slug: 'imported' }],
+            labels: [{ name: 'from-fixture', repositories: ['imported'] }],
+          },
+        ],
+      })
+      const [imported] = (await request(t, 'GET', '/v0/orgs/acme/repos')).json().results as { id: string }[]
+      expect(await listed(t)).toEqual([label('from-fixture', [imported?.id ?? 'missing'])])
+    } finally {
+      await t.close()
+    }
+  })
+
+  it('answer a repeated write that changes nothing from the cache, and keep orgs apart', async () => {
+    const t = await createTestApp()
+    try {
+      const web = await createRepo(t, 'web')
+      const alpha = await createLabel(t, 'alpha')
+      await ok(request(t, 'POST', `${LABELS}/${alpha.id}/associate`, { payload: { repository_id: web } }))
+      const before = await listLabels(t)
+      // Associating again is a no-op (docs/labels.md): the page stays the one in the cache.
+      await ok(request(t, 'POST', `${LABELS}/${alpha.id}/associate`, { payload: { repository_id: web } }))
+      expect((await listLabels(t)).body).toBe(before.body)
+
+      await t.services.orgs.create({ slug: 'other' })
+      const { secret } = await t.services.tokens.issue({ orgSlug: 'other', name: 'other', maxQuota: 100 })
+      const theirs = await request(t, 'GET', '/v0/orgs/other/repos/labels?per_page=30', { token: secret })
+      expect(theirs.json()).toEqual({ results: [], nextPage: null })
+      expect((await listLabels(t)).body).toBe(before.body)
+    } finally {
+      await t.close()
+    }
+  })
+
+  it('show what another process wrote to the database file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'socket-repos-label-cache-'))
+    const path = join(dir, 'cache.db')
+    const db = openDb({ path })
+    runMigrations(db)
+    const t = await createTestApp({ db })
+    const other = new Database(path)
+    try {
+      const web = await createRepo(t, 'web')
+      const alpha = await createLabel(t, 'alpha')
+      expect(await listed(t)).toEqual([label('alpha')])
+      other.prepare("UPDATE labels SET name = 'renamed elsewhere' WHERE id = ?").run(Number(alpha.id))
+      expect(await listed(t)).toEqual([label('renamed elsewhere')])
+      other.prepare('INSERT INTO repo_labels (label_id, repo_id, created_at) VALUES (?, ?, 0)').run(alpha.id, web)
+      expect(await listed(t)).toEqual([label('renamed elsewhere', [web])])
+      other.prepare("UPDATE labels SET license_policy = '{}' WHERE id = ?").run(Number(alpha.id))
+      expect(await listed(t)).toEqual([label('renamed elsewhere', [web], { license: true })])
+      other.prepare('DELETE FROM repos WHERE id = ?').run(Number(web))
+      expect(await listed(t)).toEqual([label('renamed elsewhere', [], { license: true })])
+      other.prepare('DELETE FROM labels WHERE id = ?').run(Number(alpha.id))
+      expect(await listed(t)).toEqual([])
     } finally {
       other.close()
       await t.close()
