@@ -1,5 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { components } from '../src/http/generated/api.js'
 import { hashToken } from '../src/services/token-service.js'
 import { createTestApp, issueToken, type TestApp } from './helpers/app.js'
 import { request } from './helpers/labels.js'
@@ -18,12 +19,7 @@ function settings(overrides: Record<string, unknown> = {}) {
   return { name: 'ci', scopes: ['repo:list'], max_quota: 500, visibility: 'organization', committer, ...overrides }
 }
 
-interface Created {
-  token: string
-  hash: string
-  group_uuid: string
-  created_by: null
-}
+type Created = components['schemas']['ApiTokenCreated']
 
 function expectError(response: LightMyRequestResponse, status: number, message?: string | RegExp) {
   expect(response.statusCode, response.body).toBe(status)

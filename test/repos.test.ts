@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import type { LightMyRequestResponse } from 'fastify'
 import request from 'supertest'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { components } from '../src/http/generated/api.js'
 import { createTestApp, issueToken, type TestApp } from './helpers/app.js'
 
 /**
@@ -22,27 +23,9 @@ const ISO_MS_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 type Body = Record<string, unknown>
 type Headers = Record<string, string>
 
-interface RepoJson {
-  id: string
-  created_at: string
-  updated_at: string
-  html_url: string
-  head_full_scan_id: string | null
-  integration_meta: unknown
-  slug: string
-  name: string
-  description: string | null
-  homepage: string | null
-  visibility: 'public' | 'private'
-  archived: boolean
-  default_branch: string | null
-  workspace: string
-}
-
-interface RepoList {
-  results: RepoJson[]
-  nextPage: number | null
-}
+/** A repo as the API answers it: the spec's schema, every key present (the server always writes each). */
+type RepoJson = Required<components['schemas']['Repo']>
+type RepoList = { results: RepoJson[]; nextPage: components['schemas']['RepoList']['nextPage'] }
 
 const unauthorized = { error: { message: 'Invalid API token', details: null } }
 const noScope = {

@@ -1,15 +1,10 @@
 import type { LightMyRequestResponse } from 'fastify'
 import { expect } from 'vitest'
+import type { components } from '../../src/http/generated/api.js'
 import type { TestApp } from './app.js'
 
-/** A label as the API answers it. */
-export interface LabelJson {
-  id: string
-  name: string
-  repository_ids: string[]
-  has_security_policy: boolean
-  has_license_policy: boolean
-}
+/** A label as the API answers it: the spec's schema, every key present (the server always writes each). */
+export type LabelJson = Required<components['schemas']['Label']>
 
 /** One request; `token` is a token of the fixture's org by default, null for no credentials. */
 export function request(

@@ -4,7 +4,8 @@ import { apiTokenBody, createdTokenBody, rotatedTokenBody, tokenHashBody } from 
 import { type OperationHandler, principalOf, type Schemas } from './types.js'
 
 type SettingsBody = Partial<Schemas['ApiTokenCreateBody']>
-type IdentifierBody = { uuid?: string; id?: string; token?: string; hash?: string } | undefined
+/** How a request names a token (rotate, revoke, update): any of these, the service checks which. */
+type IdentifierBody = Partial<Schemas['ApiTokenRevokeBody']> | undefined
 
 /** Wire body → service settings; the spec's `required` has already been checked. */
 function settingsOf(body: SettingsBody | undefined): ApiTokenSettings {
