@@ -556,6 +556,16 @@ function evaluateTargets(results: Map<string, PhaseResult>, peakRssMb: number): 
       pass: list30.rps >= 5000,
     })
   }
+  const listLabels = get('listLabels')
+  if (listLabels && list30) {
+    const ratio = listLabels.rps / list30.rps
+    out.push({
+      target: 'list labels vs list page of 30 (per_page 30)',
+      measured: `${ratio.toFixed(2)}× (${fmt.int(listLabels.rps)} vs ${fmt.int(list30.rps)} rps)`,
+      threshold: '≥ 0.80×',
+      pass: ratio >= 0.8,
+    })
+  }
   const list100 = get('list100')
   const list1000 = get('list1000')
   if (list100 && list1000) {
