@@ -221,4 +221,12 @@ describe('createResponseCache', () => {
     expect(cache.get('huge', 'v')).toBeUndefined()
     expect(cache.size).toBe(2)
   })
+
+  it('counts keys in its size: requests with long URLs and small answers cannot grow it past its limit', () => {
+    const cache = createResponseCache({ maxChars: 100, maxEntryChars: 60 })
+    for (let i = 0; i < 10; i++) cache.set(`${i}${'k'.repeat(39)}`, 'v', '{}')
+    expect(cache.size).toBe(2)
+    cache.set('x'.repeat(59), 'v', '{}')
+    expect(cache.get('x'.repeat(59), 'v')).toBeUndefined()
+  })
 })

@@ -30,7 +30,7 @@ const JSON_TYPE = 'application/json; charset=utf-8'
  * Serialized response bodies, each stored with the version of the data it was made from and
  * answered only while that version is current: a list page is rendered once per change of what it
  * lists instead of once per request. Least recently used entries go first once the total size
- * passes `maxChars`.
+ * (keys and bodies: a key holds the request URL, which the client chooses) passes `maxChars`.
  */
 export function createResponseCache(options: { maxChars: number; maxEntryChars: number }) {
   const entries = new Map<string, { version: string; body: string }>()
@@ -40,7 +40,7 @@ export function createResponseCache(options: { maxChars: number; maxEntryChars: 
     const entry = entries.get(key)
     if (!entry) return
     entries.delete(key)
-    size -= entry.body.length
+    size -= key.length + entry.body.length
   }
 
   return {
@@ -60,9 +60,9 @@ export function createResponseCache(options: { maxChars: number; maxEntryChars: 
 
     set(key: string, version: string, body: string): void {
       drop(key)
-      if (body.length > options.maxEntryChars) return
+      if (key.length + body.length > options.maxEntryChars) return
       entries.set(key, { version, body })
-      size += body.length
+      size += key.length + body.length
       for (const oldest of entries.keys()) {
         if (size <= options.maxChars) break
         drop(oldest)
