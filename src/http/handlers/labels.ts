@@ -9,7 +9,7 @@ export const createOrgRepoLabel: OperationHandler<'createOrgRepoLabel'> = async 
   return created(labelBody(label))
 }
 
-/** A page of the org's labels. Answered from the list cache while the org's labels are unchanged (plugins/list-cache.ts). */
+/** A page of the org's labels; answered from the list cache while they are unchanged (plugins/list-cache.ts). */
 export const getOrgRepoLabelList: OperationHandler<'getOrgRepoLabelList'> = async function (request) {
   const { labels, nextPage } = await this.services.labels.list(
     principalOf(request).orgId,

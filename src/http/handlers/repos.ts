@@ -22,7 +22,7 @@ function repoInput(body: Partial<Schemas['RepoCreateBody']>): CreateRepoInput & 
   return input
 }
 
-/** A page of the org's repos. Answered from the list cache while the org's repos are unchanged (plugins/list-cache.ts). */
+/** A page of the org's repos; answered from the list cache while they are unchanged (plugins/list-cache.ts). */
 export const getOrgRepoList: OperationHandler<'getOrgRepoList'> = async function (request) {
   const principal = principalOf(request)
   const q = request.query
