@@ -1,26 +1,22 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../src/app.js'
 import { testConfig } from '../src/config.js'
-import { runTs } from './helpers/process.js'
+import { closedAfterTest, useTempDir } from './helpers/fixtures.js'
+import { runCli } from './helpers/process.js'
 
 /**
  * The admin CLI on a database file, as an operator runs it; the server then honours what it created.
- * Each command is a fresh Node process compiling TypeScript (seconds each on a loaded 2-core machine),
- * and a test runs up to nine of them: hence the longer timeout.
+ * Each command is a fresh Node process (about a second each on a loaded 2-core machine), and a test
+ * runs up to eleven of them: hence the longer timeout.
  */
 describe('admin CLI', { timeout: 120_000 }, () => {
-  let dir: string
+  const dir = useTempDir('cli', { shared: true })
   let env: Record<string, string>
-  const cli = (...args: string[]) => runTs('src/cli/main.ts', args, env)
+  const cli = (...args: string[]) => runCli(args, env)
 
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'srs-cli-'))
-    env = { DATABASE_PATH: join(dir, 'admin.db') }
+    env = { DATABASE_PATH: dir.file('admin.db') }
   })
-  afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
   it('has --help on every command', async () => {
     for (const command of [
@@ -87,21 +83,17 @@ describe('admin CLI', { timeout: 120_000 }, () => {
     expect(rows[0]).toMatch(/^ID\s+ORG\s+PREFIX\s+SCOPES\s+MAX QUOTA\s+STATUS\s+CREATED\s+NAME$/)
     expect(rows[1]).toMatch(new RegExp(`^${token.id}\\s+acme\\s+sktsec_\\S*…\\s+repo:list\\s+7\\s+active\\s`))
 
-    const app = await buildApp({ config: testConfig({ databasePath: env.DATABASE_PATH as string }) })
-    try {
-      const headers = { authorization: `Bearer ${token.token}` }
-      const list = await app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers })
-      expect(list.statusCode).toBe(200)
-      expect(list.headers['x-ratelimit-limit']).toBe('7')
-      const create = await app.inject({ method: 'POST', url: '/v0/orgs/acme/repos', headers, payload: { name: 'x' } })
-      expect(create.statusCode).toBe(403)
+    const app = closedAfterTest(await buildApp({ config: testConfig({ databasePath: env.DATABASE_PATH as string }) }))
+    const headers = { authorization: `Bearer ${token.token}` }
+    const list = await app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers })
+    expect(list.statusCode).toBe(200)
+    expect(list.headers['x-ratelimit-limit']).toBe('7')
+    const create = await app.inject({ method: 'POST', url: '/v0/orgs/acme/repos', headers, payload: { name: 'x' } })
+    expect(create.statusCode).toBe(403)
 
-      expect((await cli('tokens', 'revoke', token.id)).code).toBe(0)
-      app.services.tokens.clearCache()
-      expect((await app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers })).statusCode).toBe(401)
-    } finally {
-      await app.close()
-    }
+    expect((await cli('tokens', 'revoke', token.id)).code).toBe(0)
+    app.services.tokens.clearCache()
+    expect((await app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers })).statusCode).toBe(401)
     const revokedAgain = await cli('tokens', 'revoke', token.id)
     expect(revokedAgain.code).toBe(1)
   })
@@ -115,8 +107,8 @@ describe('admin CLI', { timeout: 120_000 }, () => {
   })
 
   it('seeds, exports, resets and imports a database file', async () => {
-    const file = { DATABASE_PATH: join(dir, 'fixture.db') }
-    const run = (...args: string[]) => runTs('src/cli/main.ts', args, file)
+    const file = { DATABASE_PATH: dir.file('fixture.db') }
+    const run = (...args: string[]) => runCli(args, file)
     const seeded = await run('seed', 'examples/fixture.yml', '--json')
     expect(seeded.code).toBe(0)
     expect(JSON.parse(seeded.stdout)).toEqual({
@@ -127,7 +119,7 @@ describe('admin CLI', { timeout: 120_000 }, () => {
       associations: 2,
       full_scans: 0,
     })
-    const exportFile = join(dir, 'export.yml')
+    const exportFile = dir.file('export.yml')
     const written = await run('export', '--format', 'yaml', '--output', exportFile)
     expect(written.code).toBe(0)
     expect(written.stdout).toBe(`exported {"orgs":2,"tokens":3,"repos":4,"labels":2} to ${exportFile}\n`)
@@ -150,7 +142,6 @@ describe('admin CLI', { timeout: 120_000 }, () => {
     const again = await run('seed', 'examples/fixture.yml')
     expect(again.code).toBe(1)
     expect(again.stderr).toContain('organization "acme": its slug already exists')
-    // Eleven CLI processes one after another: some 35 s on a loaded 2-core machine.
   }, 120_000)
 
   it('deletes an org with everything in it', async () => {

@@ -1,9 +1,8 @@
 import type { LightMyRequestResponse } from 'fastify'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { components } from '../src/http/generated/api.js'
 import { hashToken } from '../src/services/token-service.js'
-import { createTestApp, issueToken, type TestApp } from './helpers/app.js'
-import { request } from './helpers/labels.js'
+import { createTestApp, issueToken, request, type TestApp, useTestApp } from './helpers/app.js'
 
 /** Socket's API-token endpoints (docs/api-tokens.md): one token store with the admin CLI. */
 
@@ -45,11 +44,7 @@ async function idOf(t: TestApp, created: Created): Promise<string> {
 }
 
 describe('API tokens', () => {
-  let t: TestApp
-  beforeEach(async () => {
-    t = await createTestApp()
-  })
-  afterEach(() => t.close())
+  const t = useTestApp()
 
   describe('POST /api-tokens', () => {
     it('mints a token whose value is returned once, with its group uuid and SRI hash', async () => {
@@ -132,8 +127,7 @@ describe('API tokens', () => {
   describe('GET /api-tokens', () => {
     it('lists active tokens by creation, never their values, with pagination', async () => {
       let clock = Date.parse('2030-01-01T00:00:00Z')
-      await t.close()
-      t = await createTestApp({ now: () => clock })
+      const t = await createTestApp({ now: () => clock })
       for (const name of ['a', 'b', 'c']) {
         clock += 1000
         await mint(t, settings({ name }))

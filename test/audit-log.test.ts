@@ -1,8 +1,8 @@
 import type { LightMyRequestResponse } from 'fastify'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type Db, openDb, runMigrations } from '../src/db/index.js'
-import { createTestApp, issueToken, type TestApp } from './helpers/app.js'
-import { createLabel, request } from './helpers/labels.js'
+import { createTestApp, issueToken, request, type TestApp } from './helpers/app.js'
+import { createLabel } from './helpers/labels.js'
 
 /** The audit log (docs/audit-log.md): what changed in the org, by which token, in the change's transaction. */
 

@@ -1,19 +1,13 @@
 import { createHash } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createTestApp, issueToken, type TestApp } from './helpers/app.js'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { createTestApp, issueToken, useTestApp } from './helpers/app.js'
+import { tempDir } from './helpers/fixtures.js'
 
 const invalid = { error: { message: 'Invalid API token', details: null } }
 
 describe('authentication', () => {
-  let t: TestApp
-  beforeEach(async () => {
-    t = await createTestApp()
-  })
-  afterEach(() => t.close())
+  const t = useTestApp()
 
   const list = (headers: Record<string, string | string[]> = {}) =>
     t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers })
@@ -67,14 +61,13 @@ describe('authentication', () => {
   })
 
   it('never stores a token in plain text', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'srs-auth-'))
-    const file = await createTestApp({ config: { databasePath: join(dir, 'db.sqlite') } })
+    const databasePath = tempDir('auth').file('db.sqlite')
+    const file = await createTestApp({ config: { databasePath } })
     const { secret } = await file.services.tokens.issue({ orgSlug: 'acme' })
     await file.close()
-    const sqlite = new Database(join(dir, 'db.sqlite'), { readonly: true })
+    const sqlite = new Database(databasePath, { readonly: true })
     const rows = sqlite.prepare('SELECT * FROM tokens').all()
     sqlite.close()
-    rmSync(dir, { recursive: true, force: true })
     const dump = JSON.stringify(rows)
     expect(rows.length).toBe(2)
     expect(dump).toContain(createHash('sha256').update(secret).digest('hex'))
@@ -84,12 +77,10 @@ describe('authentication', () => {
 })
 
 describe('organizations and scopes', () => {
-  let t: TestApp
+  const t = useTestApp()
   beforeEach(async () => {
-    t = await createTestApp()
     await t.services.orgs.create({ slug: 'globex' })
   })
-  afterEach(() => t.close())
 
   it('answers 403 Organization not allowed for another org, existing or not', async () => {
     for (const org of ['globex', 'no-such-org']) {

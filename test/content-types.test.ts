@@ -1,15 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createTestApp, type TestApp } from './helpers/app.js'
+import { describe, expect, it } from 'vitest'
+import { useTestApp } from './helpers/app.js'
 
 const ADMIN_SECRET = 'content-type-admin-secret-0123'
 
 /** docs/content-types.md: JSON bodies with application/json, text/plain or no Content-Type; anything else 415. */
 describe('request bodies by Content-Type', () => {
-  let t: TestApp
-  beforeEach(async () => {
-    t = await createTestApp({ config: { bodyLimit: 2048, adminSecret: ADMIN_SECRET } })
-  })
-  afterEach(() => t.close())
+  const t = useTestApp({ config: { bodyLimit: 2048, adminSecret: ADMIN_SECRET } })
 
   /** A string payload: light-my-request then sets Content-Length and no Content-Type of its own. */
   const send = (method: 'POST' | 'PUT', url: string, payload: string, contentType?: string) =>

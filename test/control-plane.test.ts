@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
-import { createServer, type SocketReposServer } from '../src/index.js'
+import { createServer } from '../src/index.js'
 import { bootstrap } from '../src/services/bootstrap-service.js'
-import { createTestApp, type TestApp } from './helpers/app.js'
+import { createTestApp, useTestApp } from './helpers/app.js'
+import { useFixture } from './helpers/fixtures.js'
 
 const SECRET = 'admin-secret-for-tests-0123'
 const admin = { 'x-admin-secret': SECRET }
@@ -11,13 +12,11 @@ const fixtureText = readFileSync(new URL('../examples/fixture.yml', import.meta.
 const CI_TOKEN = 'sktsec_fixture_ci_token_0123456789'
 
 describe('admin API', () => {
-  let t: TestApp
+  const t = useTestApp({ config: { adminSecret: SECRET }, orgSlug: 'home' })
   beforeEach(async () => {
-    t = await createTestApp({ config: { adminSecret: SECRET }, orgSlug: 'home' })
     // The fixture pins its own ids: start from an empty database.
     await t.services.state.reset({ everything: true })
   })
-  afterEach(() => t.close())
 
   const call = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: unknown, headers = admin) =>
     t.app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) })
@@ -32,14 +31,10 @@ describe('admin API', () => {
 
   it('does not exist without ADMIN_SECRET', async () => {
     const plain = await createTestApp({ orgSlug: 'home' })
-    try {
-      const response = await plain.app.inject({ method: 'POST', url: '/_admin/reset', headers: admin })
-      expect(response.statusCode).toBe(404)
-      const fault = await plain.app.inject({ method: 'POST', url: '/_admin/faults', headers: admin, payload: {} })
-      expect(fault.statusCode).toBe(404)
-    } finally {
-      await plain.close()
-    }
+    const response = await plain.app.inject({ method: 'POST', url: '/_admin/reset', headers: admin })
+    expect(response.statusCode).toBe(404)
+    const fault = await plain.app.inject({ method: 'POST', url: '/_admin/faults', headers: admin, payload: {} })
+    expect(fault.statusCode).toBe(404)
   })
 
   it('seeds a YAML fixture with its fixed ids and tokens, which then work on the API', async () => {
@@ -197,11 +192,7 @@ describe('admin API', () => {
 })
 
 describe('programmatic API (createServer)', () => {
-  let server: SocketReposServer
-  beforeEach(async () => {
-    server = await createServer({ fixture: parseYaml(fixtureText, { merge: true }) })
-  })
-  afterEach(() => server.close())
+  const server = useFixture(() => createServer({ fixture: parseYaml(fixtureText, { merge: true }) }))
 
   it('starts an isolated in-memory server, seeded, that listens for real HTTP', async () => {
     const base = await server.listen()

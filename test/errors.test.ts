@@ -1,17 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { openDb, runMigrations } from '../src/db/index.js'
-import { createTestApp, type TestApp } from './helpers/app.js'
+import { describe, expect, it } from 'vitest'
+import { createTestApp, createTestDb, useTestApp } from './helpers/app.js'
+import { closedAfterTest, tempDir } from './helpers/fixtures.js'
 
 describe("errors in Socket's shape", () => {
-  let t: TestApp
-  beforeEach(async () => {
-    t = await createTestApp({ config: { bodyLimit: 2048 } })
-  })
-  afterEach(() => t.close())
+  const t = useTestApp({ config: { bodyLimit: 2048 } })
 
   const create = (payload: string, contentType = 'application/json') =>
     t.app.inject({
@@ -144,33 +137,23 @@ describe("errors in Socket's shape", () => {
 
 describe('a database locked by another process', () => {
   it('answers 503 with Retry-After once the busy timeout runs out, and writes nothing', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'socket-repos-busy-'))
-    const path = join(dir, 'busy.db')
-    const db = openDb({ path, busyTimeoutMs: 100 })
-    runMigrations(db)
-    const t = await createTestApp({ db })
-    const other = new Database(path)
-    try {
-      other.exec('BEGIN IMMEDIATE')
-      const response = await t.app.inject({
-        method: 'POST',
-        url: '/v0/orgs/acme/repos',
-        headers: t.auth(),
-        payload: { name: 'locked-out' },
-      })
-      expect(response.statusCode).toBe(503)
-      expect(response.headers['retry-after']).toBe('1')
-      expect(response.json()).toEqual({
-        error: { message: 'Service temporarily unavailable, retry shortly', details: null },
-      })
-      other.exec('ROLLBACK')
-      const retried = await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos/locked-out', headers: t.auth() })
-      expect(retried.statusCode).toBe(404)
-    } finally {
-      other.close()
-      await t.close()
-      db.$client.close()
-      rmSync(dir, { recursive: true, force: true })
-    }
+    const path = tempDir('busy').file('busy.db')
+    const t = await createTestApp({ db: createTestDb({ path, busyTimeoutMs: 100 }) })
+    const other = closedAfterTest(new Database(path))
+    other.exec('BEGIN IMMEDIATE')
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/v0/orgs/acme/repos',
+      headers: t.auth(),
+      payload: { name: 'locked-out' },
+    })
+    expect(response.statusCode).toBe(503)
+    expect(response.headers['retry-after']).toBe('1')
+    expect(response.json()).toEqual({
+      error: { message: 'Service temporarily unavailable, retry shortly', details: null },
+    })
+    other.exec('ROLLBACK')
+    const retried = await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos/locked-out', headers: t.auth() })
+    expect(retried.statusCode).toBe(404)
   })
 })

@@ -1,8 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest'
-import { createTestApp, issueToken, type TestApp } from './helpers/app.js'
+import { describe, expect, it } from 'vitest'
+import { createTestApp, issueToken, type TestApp, useTestApp } from './helpers/app.js'
+import { tempDir } from './helpers/fixtures.js'
 import { multipartBody } from './helpers/multipart.js'
 
 const PACKAGE_LOCK = JSON.stringify({
@@ -30,22 +28,19 @@ left-pad@^1.3.0:
 const REQUIREMENTS = 'Django==4.2.1\nrequests>=2.31\n# a comment\n'
 
 describe('full scans', () => {
-  let t: TestApp
-  beforeEach(async () => {
-    t = await createTestApp({ config: { dashboardBaseUrl: 'https://dash.example' } })
-  })
-  afterEach(() => t.close())
+  const t = useTestApp({ config: { dashboardBaseUrl: 'https://dash.example' } })
 
-  async function createScan(query: string, files: Record<string, string> = {}, headers = t.auth()) {
+  /** A scan upload, by the suite's app or another (`on`). */
+  async function createScan(query: string, files: Record<string, string> = {}, headers = t.auth(), on: TestApp = t) {
     const body = multipartBody(files)
-    return t.app.inject({
+    return on.app.inject({
       method: 'POST',
       url: `/v0/orgs/acme/full-scans?${query}`,
       payload: body.payload,
       headers: { ...headers, ...body.headers },
     })
   }
-  const get = (url: string, headers = t.auth()) => t.app.inject({ method: 'GET', url, headers })
+  const get = (url: string, headers = t.auth(), on: TestApp = t) => on.app.inject({ method: 'GET', url, headers })
   const repo = async (slug: string) => (await get(`/v0/orgs/acme/repos/${slug}`)).json()
 
   it('creates a scan from uploaded manifests, the repo on first scan, and reads their packages', async () => {
@@ -146,15 +141,19 @@ describe('full scans', () => {
   })
 
   it("answers 413 in Socket's error body for a file or an upload over the limits", async () => {
-    await t.close()
-    t = await createTestApp({ config: { scans: { maxFileBytes: 100, maxTotalBytes: 150 } } })
-    const big = await createScan('repo=r', { 'package.json': 'x'.repeat(101) })
+    const limited = await createTestApp({ config: { scans: { maxFileBytes: 100, maxTotalBytes: 150 } } })
+    const big = await createScan('repo=r', { 'package.json': 'x'.repeat(101) }, limited.auth(), limited)
     expect(big.statusCode).toBe(413)
     expect(big.json()).toMatchObject({ error: { message: expect.any(String), details: { code: expect.any(String) } } })
-    const total = await createScan('repo=r', { 'a/package.json': 'x'.repeat(80), 'b/package.json': 'x'.repeat(80) })
+    const total = await createScan(
+      'repo=r',
+      { 'a/package.json': 'x'.repeat(80), 'b/package.json': 'x'.repeat(80) },
+      limited.auth(),
+      limited,
+    )
     expect(total.statusCode).toBe(413)
     expect(total.json().error.message).toContain('150 bytes')
-    expect((await get('/v0/orgs/acme/full-scans')).json().results).toEqual([])
+    expect((await get('/v0/orgs/acme/full-scans', limited.auth(), limited)).json().results).toEqual([])
   })
 
   it('answers 401, and 403 for another org, a missing scope or a quota below the cost, and 429 once the window is spent, on each operation', async () => {
@@ -248,9 +247,7 @@ describe('full scans', () => {
 
 describe('full scans on disk', () => {
   it('survive a restart: the scan, its files and packages, and the repo head', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'srs-scans-'))
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
-    const config = { databasePath: join(dir, 'db.sqlite') }
+    const config = { databasePath: tempDir('scans').file('db.sqlite') }
     const first = await createTestApp({ config })
     const body = multipartBody({ 'package-lock.json': PACKAGE_LOCK })
     const created = await first.app.inject({
@@ -264,7 +261,6 @@ describe('full scans on disk', () => {
     await first.close()
 
     const second = await createTestApp({ config })
-    onTestFinished(() => second.close())
     const metadata = await second.app.inject({
       method: 'GET',
       url: `/v0/orgs/acme/full-scans/${id}/metadata`,
@@ -293,7 +289,6 @@ describe('full scans on disk', () => {
 describe('full scans in fixtures', () => {
   it('export → import keeps each scan, its files, packages and the repo head', async () => {
     const source = await createTestApp()
-    onTestFinished(() => source.close())
     const body = multipartBody({ 'package-lock.json': PACKAGE_LOCK, 'api/requirements.txt': REQUIREMENTS })
     const created = await source.app.inject({
       method: 'POST',
@@ -318,7 +313,6 @@ describe('full scans in fixtures', () => {
     ])
 
     const target = await createTestApp()
-    onTestFinished(() => target.close())
     expect(await target.services.state.import(fixture)).toMatchObject({ full_scans: 1 })
     const auth = { authorization: `Bearer ${source.token}` }
     const read = (url: string) => target.app.inject({ method: 'GET', url, headers: auth })
@@ -337,7 +331,6 @@ describe('full scans in fixtures', () => {
 
   it('refuses a scan of a repo the org does not have, and a file name that is not a relative path', async () => {
     const t = await createTestApp()
-    onTestFinished(() => t.close())
     const fixture = (fullScan: Record<string, unknown>) => ({
       orgs: [{ slug: 'seeded', repos: [{ slug: 'known' }], full_scans: [fullScan] }],
     })

@@ -1,25 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { createGroupCommit } from '../src/db/group-commit.js'
+import { closedAfterTest, tempDir } from './helpers/fixtures.js'
 
 describe('group commit (src/db/group-commit.ts)', () => {
-  let dir: string
   let sqlite: Database.Database
   let observer: Database.Database
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'socket-repos-group-commit-'))
-    sqlite = new Database(join(dir, 'g.db'))
+    const file = tempDir('group-commit').file('g.db')
+    sqlite = closedAfterTest(new Database(file))
     sqlite.pragma('journal_mode = WAL')
     sqlite.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE)')
-    observer = new Database(join(dir, 'g.db'))
-  })
-  afterEach(() => {
-    observer.close()
-    sqlite.close()
-    rmSync(dir, { recursive: true, force: true })
+    observer = closedAfterTest(new Database(file))
   })
 
   const insert = (v: string) => sqlite.prepare('INSERT INTO t (v) VALUES (?)').run(v).lastInsertRowid

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs'
 import type { LightMyRequestResponse } from 'fastify'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { createTestApp, issueToken, type TestApp } from './helpers/app.js'
-import { createLabel, type LabelJson, request } from './helpers/labels.js'
+import { createTestApp, issueToken, request, type TestApp } from './helpers/app.js'
+import { createLabel, type LabelJson } from './helpers/labels.js'
 
 /**
  * Label settings (docs/labels.md "Settings"): getOrgRepoLabelSetting, updateOrgRepoLabelSetting and

@@ -1,7 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createTestApp, issueToken, type TestApp } from './helpers/app.js'
-import { createLabel, type LabelJson, request } from './helpers/labels.js'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { issueToken, request, type TestApp, useTestApp } from './helpers/app.js'
+import { createLabel, type LabelJson } from './helpers/labels.js'
 
 /**
  * The label operations (docs/labels.md, docs/pagination-and-sorting.md): create, list, get, rename, delete,
@@ -67,11 +67,7 @@ async function otherOrg(t: TestApp): Promise<string> {
 }
 
 describe('labels', () => {
-  let t: TestApp
-  beforeEach(async () => {
-    t = await createTestApp()
-  })
-  afterEach(() => t.close())
+  const t = useTestApp()
 
   describe('createOrgRepoLabel', () => {
     it('answers 201 with the new label', async () => {

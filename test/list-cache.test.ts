@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { openDb, runMigrations } from '../src/db/index.js'
 import { createResponseCache } from '../src/http/plugins/list-cache.js'
-import { createTestApp, type TestApp } from './helpers/app.js'
-import { createLabel, type LabelJson, request } from './helpers/labels.js'
+import { createTestApp, createTestDb, request, type TestApp } from './helpers/app.js'
+import { closedAfterTest, tempDir } from './helpers/fixtures.js'
+import { createLabel, type LabelJson } from './helpers/labels.js'
 
 const slugsOf = (response: { json(): { results: { slug: string }[] } }) => response.json().results.map((r) => r.slug)
 
@@ -18,47 +15,33 @@ describe('cached repo list pages (docs/pagination-and-sorting.md)', () => {
 
   it('answer the same bytes while nothing changes, and every write of the org shows at once', async () => {
     const t = await createTestApp()
-    try {
-      await send(t, 'POST', '', { name: 'one' })
-      const first = await list(t, '?sort=name&direction=asc')
-      const again = await list(t, '?sort=name&direction=asc')
-      expect(again.statusCode).toBe(200)
-      expect(again.headers['content-type']).toBe('application/json; charset=utf-8')
-      expect(again.body).toBe(first.body)
-      expect(t.app.listCache.size).toBe(1)
+    await send(t, 'POST', '', { name: 'one' })
+    const first = await list(t, '?sort=name&direction=asc')
+    const again = await list(t, '?sort=name&direction=asc')
+    expect(again.statusCode).toBe(200)
+    expect(again.headers['content-type']).toBe('application/json; charset=utf-8')
+    expect(again.body).toBe(first.body)
+    expect(t.app.listCache.size).toBe(1)
 
-      await send(t, 'POST', '', { name: 'two' })
-      expect(slugsOf(await list(t, '?sort=name&direction=asc'))).toEqual(['one', 'two'])
-      await send(t, 'POST', '/two', { archived: true })
-      expect(slugsOf(await list(t, '?sort=name&direction=asc'))).toEqual(['one'])
-      expect(slugsOf(await list(t, '?sort=name&direction=asc&include_archived=true'))).toEqual(['one', 'two'])
-      await send(t, 'DELETE', '/one')
-      expect(slugsOf(await list(t, '?sort=name&direction=asc'))).toEqual([])
-      await t.services.state.reset()
-      expect(slugsOf(await list(t, '?sort=name&direction=asc&include_archived=true'))).toEqual([])
-    } finally {
-      await t.close()
-    }
+    await send(t, 'POST', '', { name: 'two' })
+    expect(slugsOf(await list(t, '?sort=name&direction=asc'))).toEqual(['one', 'two'])
+    await send(t, 'POST', '/two', { archived: true })
+    expect(slugsOf(await list(t, '?sort=name&direction=asc'))).toEqual(['one'])
+    expect(slugsOf(await list(t, '?sort=name&direction=asc&include_archived=true'))).toEqual(['one', 'two'])
+    await send(t, 'DELETE', '/one')
+    expect(slugsOf(await list(t, '?sort=name&direction=asc'))).toEqual([])
+    await t.services.state.reset()
+    expect(slugsOf(await list(t, '?sort=name&direction=asc&include_archived=true'))).toEqual([])
   })
 
   it('show what another process wrote to the database file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'socket-repos-list-cache-'))
-    const path = join(dir, 'cache.db')
-    const db = openDb({ path })
-    runMigrations(db)
-    const t = await createTestApp({ db })
-    const other = new Database(path)
-    try {
-      await send(t, 'POST', '', { name: 'mine' })
-      expect(slugsOf(await list(t))).toEqual(['mine'])
-      other.prepare("UPDATE repos SET name = 'renamed elsewhere' WHERE slug = 'mine'").run()
-      expect((await list(t)).json().results[0].name).toBe('renamed elsewhere')
-    } finally {
-      other.close()
-      await t.close()
-      db.$client.close()
-      rmSync(dir, { recursive: true, force: true })
-    }
+    const path = tempDir('list-cache').file('cache.db')
+    const t = await createTestApp({ db: createTestDb({ path }) })
+    const other = closedAfterTest(new Database(path))
+    await send(t, 'POST', '', { name: 'mine' })
+    expect(slugsOf(await list(t))).toEqual(['mine'])
+    other.prepare("UPDATE repos SET name = 'renamed elsewhere' WHERE slug = 'mine'").run()
+    expect((await list(t)).json().results[0].name).toBe('renamed elsewhere')
   })
 })
 
@@ -94,108 +77,90 @@ describe('cached label list pages (docs/labels.md)', () => {
 
   it('answer the same bytes while nothing changes, and every kind of label write shows at once', async () => {
     const t = await createTestApp()
-    try {
-      const web = await createRepo(t, 'web')
-      const api = await createRepo(t, 'api')
-      const alpha = await createLabel(t, 'alpha')
-      const first = await listLabels(t)
-      const again = await listLabels(t)
-      expect(again.statusCode).toBe(200)
-      expect(again.headers['content-type']).toBe('application/json; charset=utf-8')
-      expect(again.body).toBe(first.body)
-      expect(t.app.listCache.size).toBe(1)
+    const web = await createRepo(t, 'web')
+    const api = await createRepo(t, 'api')
+    const alpha = await createLabel(t, 'alpha')
+    const first = await listLabels(t)
+    const again = await listLabels(t)
+    expect(again.statusCode).toBe(200)
+    expect(again.headers['content-type']).toBe('application/json; charset=utf-8')
+    expect(again.body).toBe(first.body)
+    expect(t.app.listCache.size).toBe(1)
 
-      const beta = await createLabel(t, 'beta')
-      expect(await listed(t)).toEqual([label('alpha'), label('beta')])
-      await ok(request(t, 'PUT', `${LABELS}/${beta.id}`, { payload: { name: 'gamma' } }))
-      expect(await listed(t)).toEqual([label('alpha'), label('gamma')])
-      await ok(request(t, 'POST', `${LABELS}/${alpha.id}/associate`, { payload: { repository_id: web } }))
-      await ok(request(t, 'POST', `${LABELS}/${alpha.id}/associate`, { payload: { repository_id: api } }))
-      expect(await listed(t)).toEqual([label('alpha', [web, api]), label('gamma')])
-      await ok(request(t, 'POST', `${LABELS}/${alpha.id}/disassociate`, { payload: { repository_id: web } }))
-      expect(await listed(t)).toEqual([label('alpha', [api]), label('gamma')])
+    const beta = await createLabel(t, 'beta')
+    expect(await listed(t)).toEqual([label('alpha'), label('beta')])
+    await ok(request(t, 'PUT', `${LABELS}/${beta.id}`, { payload: { name: 'gamma' } }))
+    expect(await listed(t)).toEqual([label('alpha'), label('gamma')])
+    await ok(request(t, 'POST', `${LABELS}/${alpha.id}/associate`, { payload: { repository_id: web } }))
+    await ok(request(t, 'POST', `${LABELS}/${alpha.id}/associate`, { payload: { repository_id: api } }))
+    expect(await listed(t)).toEqual([label('alpha', [web, api]), label('gamma')])
+    await ok(request(t, 'POST', `${LABELS}/${alpha.id}/disassociate`, { payload: { repository_id: web } }))
+    expect(await listed(t)).toEqual([label('alpha', [api]), label('gamma')])
 
-      const setting = `${LABELS}/${beta.id}/label-setting`
-      await ok(request(t, 'PUT', setting, { payload: { issueRulesPolicyDefault: 'high' } }))
-      expect(await listed(t)).toEqual([label('alpha', [api]), label('gamma', [], { security: true })])
-      await ok(request(t, 'PUT', setting, { payload: { licensePolicy: { allow: ['MIT'] } } }))
-      expect(await listed(t)).toEqual([label('alpha', [api]), label('gamma', [], { security: true, license: true })])
-      await ok(request(t, 'DELETE', `${setting}?setting_key=issueRulesPolicyDefault`))
-      expect(await listed(t)).toEqual([label('alpha', [api]), label('gamma', [], { license: true })])
+    const setting = `${LABELS}/${beta.id}/label-setting`
+    await ok(request(t, 'PUT', setting, { payload: { issueRulesPolicyDefault: 'high' } }))
+    expect(await listed(t)).toEqual([label('alpha', [api]), label('gamma', [], { security: true })])
+    await ok(request(t, 'PUT', setting, { payload: { licensePolicy: { allow: ['MIT'] } } }))
+    expect(await listed(t)).toEqual([label('alpha', [api]), label('gamma', [], { security: true, license: true })])
+    await ok(request(t, 'DELETE', `${setting}?setting_key=issueRulesPolicyDefault`))
+    expect(await listed(t)).toEqual([label('alpha', [api]), label('gamma', [], { license: true })])
 
-      // Deleting a repo drops its associations in the same statement.
-      await ok(request(t, 'DELETE', '/v0/orgs/acme/repos/api'))
-      expect(await listed(t)).toEqual([label('alpha'), label('gamma', [], { license: true })])
-      await ok(request(t, 'DELETE', `${LABELS}/${beta.id}`))
-      expect(await listed(t)).toEqual([label('alpha')])
+    // Deleting a repo drops its associations in the same statement.
+    await ok(request(t, 'DELETE', '/v0/orgs/acme/repos/api'))
+    expect(await listed(t)).toEqual([label('alpha'), label('gamma', [], { license: true })])
+    await ok(request(t, 'DELETE', `${LABELS}/${beta.id}`))
+    expect(await listed(t)).toEqual([label('alpha')])
 
-      await t.services.state.reset({ org: 'acme' })
-      expect(await listed(t)).toEqual([])
-      await t.services.state.import({
-        orgs: [
-          {
-            slug: 'acme',
-            tokens: [{ token: t.token, name: 'test', max_quota: 100_000 }],
-            repos: [{ slug: 'imported' }],
-            labels: [{ name: 'from-fixture', repositories: ['imported'] }],
-          },
-        ],
-      })
-      const [imported] = (await request(t, 'GET', '/v0/orgs/acme/repos')).json().results as { id: string }[]
-      expect(await listed(t)).toEqual([label('from-fixture', [imported?.id ?? 'missing'])])
-    } finally {
-      await t.close()
-    }
+    await t.services.state.reset({ org: 'acme' })
+    expect(await listed(t)).toEqual([])
+    await t.services.state.import({
+      orgs: [
+        {
+          slug: 'acme',
+          tokens: [{ token: t.token, name: 'test', max_quota: 100_000 }],
+          repos: [{ slug: 'imported' }],
+          labels: [{ name: 'from-fixture', repositories: ['imported'] }],
+        },
+      ],
+    })
+    const [imported] = (await request(t, 'GET', '/v0/orgs/acme/repos')).json().results as { id: string }[]
+    expect(await listed(t)).toEqual([label('from-fixture', [imported?.id ?? 'missing'])])
   })
 
   it('answer a repeated write that changes nothing from the cache, and keep orgs apart', async () => {
     const t = await createTestApp()
-    try {
-      const web = await createRepo(t, 'web')
-      const alpha = await createLabel(t, 'alpha')
-      await ok(request(t, 'POST', `${LABELS}/${alpha.id}/associate`, { payload: { repository_id: web } }))
-      const before = await listLabels(t)
-      // Associating again is a no-op (docs/labels.md): the page stays the one in the cache.
-      await ok(request(t, 'POST', `${LABELS}/${alpha.id}/associate`, { payload: { repository_id: web } }))
-      expect((await listLabels(t)).body).toBe(before.body)
+    const web = await createRepo(t, 'web')
+    const alpha = await createLabel(t, 'alpha')
+    await ok(request(t, 'POST', `${LABELS}/${alpha.id}/associate`, { payload: { repository_id: web } }))
+    const before = await listLabels(t)
+    // Associating again is a no-op (docs/labels.md): the page stays the one in the cache.
+    await ok(request(t, 'POST', `${LABELS}/${alpha.id}/associate`, { payload: { repository_id: web } }))
+    expect((await listLabels(t)).body).toBe(before.body)
 
-      await t.services.orgs.create({ slug: 'other' })
-      const { secret } = await t.services.tokens.issue({ orgSlug: 'other', name: 'other', maxQuota: 100 })
-      const theirs = await request(t, 'GET', '/v0/orgs/other/repos/labels?per_page=30', { token: secret })
-      expect(theirs.json()).toEqual({ results: [], nextPage: null })
-      expect((await listLabels(t)).body).toBe(before.body)
-    } finally {
-      await t.close()
-    }
+    await t.services.orgs.create({ slug: 'other' })
+    const { secret } = await t.services.tokens.issue({ orgSlug: 'other', name: 'other', maxQuota: 100 })
+    const theirs = await request(t, 'GET', '/v0/orgs/other/repos/labels?per_page=30', { token: secret })
+    expect(theirs.json()).toEqual({ results: [], nextPage: null })
+    expect((await listLabels(t)).body).toBe(before.body)
   })
 
   it('show what another process wrote to the database file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'socket-repos-label-cache-'))
-    const path = join(dir, 'cache.db')
-    const db = openDb({ path })
-    runMigrations(db)
-    const t = await createTestApp({ db })
-    const other = new Database(path)
-    try {
-      const web = await createRepo(t, 'web')
-      const alpha = await createLabel(t, 'alpha')
-      expect(await listed(t)).toEqual([label('alpha')])
-      other.prepare("UPDATE labels SET name = 'renamed elsewhere' WHERE id = ?").run(Number(alpha.id))
-      expect(await listed(t)).toEqual([label('renamed elsewhere')])
-      other.prepare('INSERT INTO repo_labels (label_id, repo_id, created_at) VALUES (?, ?, 0)').run(alpha.id, web)
-      expect(await listed(t)).toEqual([label('renamed elsewhere', [web])])
-      other.prepare("UPDATE labels SET license_policy = '{}' WHERE id = ?").run(Number(alpha.id))
-      expect(await listed(t)).toEqual([label('renamed elsewhere', [web], { license: true })])
-      other.prepare('DELETE FROM repos WHERE id = ?').run(Number(web))
-      expect(await listed(t)).toEqual([label('renamed elsewhere', [], { license: true })])
-      other.prepare('DELETE FROM labels WHERE id = ?').run(Number(alpha.id))
-      expect(await listed(t)).toEqual([])
-    } finally {
-      other.close()
-      await t.close()
-      db.$client.close()
-      rmSync(dir, { recursive: true, force: true })
-    }
+    const path = tempDir('label-cache').file('cache.db')
+    const t = await createTestApp({ db: createTestDb({ path }) })
+    const other = closedAfterTest(new Database(path))
+    const web = await createRepo(t, 'web')
+    const alpha = await createLabel(t, 'alpha')
+    expect(await listed(t)).toEqual([label('alpha')])
+    other.prepare("UPDATE labels SET name = 'renamed elsewhere' WHERE id = ?").run(Number(alpha.id))
+    expect(await listed(t)).toEqual([label('renamed elsewhere')])
+    other.prepare('INSERT INTO repo_labels (label_id, repo_id, created_at) VALUES (?, ?, 0)').run(alpha.id, web)
+    expect(await listed(t)).toEqual([label('renamed elsewhere', [web])])
+    other.prepare("UPDATE labels SET license_policy = '{}' WHERE id = ?").run(Number(alpha.id))
+    expect(await listed(t)).toEqual([label('renamed elsewhere', [web], { license: true })])
+    other.prepare('DELETE FROM repos WHERE id = ?').run(Number(web))
+    expect(await listed(t)).toEqual([label('renamed elsewhere', [], { license: true })])
+    other.prepare('DELETE FROM labels WHERE id = ?').run(Number(alpha.id))
+    expect(await listed(t)).toEqual([])
   })
 })
 

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestApp, type TestApp } from './helpers/app.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { useTestApp } from './helpers/app.js'
 
 /**
  * Deep pages seek from remembered positions instead of OFFSET (src/db/list-cursor-cache.ts). Every
@@ -7,7 +7,7 @@ import { createTestApp, type TestApp } from './helpers/app.js'
  * be exactly the slice a plain sort of all repos gives.
  */
 describe('pagination against a reference sort', () => {
-  let t: TestApp
+  const t = useTestApp(() => ({ now: () => clock }), { shared: true })
   let clock = Date.parse('2026-03-01T00:00:00.000Z')
   let seed = 42
   const random = () => {
@@ -17,7 +17,6 @@ describe('pagination against a reference sort', () => {
   const names = ['alpha', 'Alpha', 'beta', 'BETA', 'gamma', 'Delta', 'delta', 'epsilon', 'Zeta', 'eta']
 
   beforeAll(async () => {
-    t = await createTestApp({ now: () => clock })
     for (let i = 0; i < 120; i++) {
       // Several repos share a timestamp and a name, so the id tie-break matters.
       if (random() < 0.6) clock += 1000
@@ -25,7 +24,6 @@ describe('pagination against a reference sort', () => {
       await create({ slug: `r-${i}`, name, archived: random() < 0.15, workspace: random() < 0.2 ? 'team' : '' })
     }
   })
-  afterAll(() => t.close())
 
   async function create(body: Record<string, unknown>) {
     const response = await t.app.inject({

@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestApp, issueToken, type TestApp } from './helpers/app.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { issueToken, useTestApp } from './helpers/app.js'
+import { useTempDir } from './helpers/fixtures.js'
 import { root } from './helpers/process.js'
 
 interface CliResult {
@@ -18,15 +17,14 @@ interface CliResult {
  * about it is changed.
  */
 describe('@socketsecurity/cli against a listening server', () => {
-  let t: TestApp
+  const t = useTestApp({}, { shared: true })
+  const homeDir = useTempDir('socket-cli', { shared: true })
   let home: string
   let baseUrl: string
 
   beforeAll(async () => {
-    t = await createTestApp()
-    await t.app.listen({ port: 0, host: '127.0.0.1' })
-    baseUrl = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}/v0`
-    home = mkdtempSync(join(tmpdir(), 'srs-socket-cli-'))
+    baseUrl = `${(await t.listen()).origin}/v0`
+    home = homeDir.path
     // The CLI checks npm for a newer version before every command, with no switch to turn it off;
     // a fresh record in its cache file (under TMPDIR) keeps it from reaching out of this machine.
     mkdirSync(join(home, 'tmp'))
@@ -43,10 +41,6 @@ describe('@socketsecurity/cli against a listening server', () => {
         ],
       ]),
     )
-  })
-  afterAll(async () => {
-    await t.close()
-    rmSync(home, { recursive: true, force: true })
   })
 
   function socket(args: string[], token = t.token): Promise<CliResult> {

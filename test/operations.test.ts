@@ -1,16 +1,14 @@
 import { Writable } from 'node:stream'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { buildApp } from '../src/app.js'
 import { testConfig } from '../src/config.js'
 import { openDb, runMigrations } from '../src/db/index.js'
-import { createTestApp, type TestApp } from './helpers/app.js'
+import { createTestApp } from './helpers/app.js'
+import { closedAfterTest } from './helpers/fixtures.js'
 
 describe('operations endpoints', () => {
-  let t: TestApp
-  afterEach(() => t.close())
-
   it('/health and /ready answer without auth or quota', async () => {
-    t = await createTestApp()
+    const t = await createTestApp()
     const health = await t.app.inject({ method: 'GET', url: '/health' })
     expect(health.statusCode).toBe(200)
     expect(health.json()).toEqual({ status: 'ok' })
@@ -20,7 +18,7 @@ describe('operations endpoints', () => {
   })
 
   it('GET / is an index of the server: JSON, or HTML for a browser, without auth', async () => {
-    t = await createTestApp()
+    const t = await createTestApp()
     const json = await t.app.inject({ method: 'GET', url: '/', headers: { accept: '*/*' } })
     expect(json.statusCode).toBe(200)
     expect(json.json()).toEqual({
@@ -46,7 +44,7 @@ describe('operations endpoints', () => {
   it('/ready answers 503 when the database is gone', async () => {
     const db = openDb({ path: ':memory:' })
     runMigrations(db)
-    t = await createTestApp({ db })
+    const t = await createTestApp({ db })
     db.$client.close()
     const ready = await t.app.inject({ method: 'GET', url: '/ready' })
     expect(ready.statusCode).toBe(503)
@@ -57,7 +55,7 @@ describe('operations endpoints', () => {
   })
 
   it('/ready answers 503 before the migrations are applied', async () => {
-    t = await createTestApp({
+    const t = await createTestApp({
       db: (() => {
         const db = openDb({ path: ':memory:' })
         runMigrations(db)
@@ -71,7 +69,7 @@ describe('operations endpoints', () => {
   })
 
   it('exposes Prometheus metrics by operationId, status, latency and quota rejections', async () => {
-    t = await createTestApp()
+    const t = await createTestApp()
     const token = (await t.services.tokens.issue({ orgSlug: 'acme', maxQuota: 1 })).secret
     await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers: t.auth(token) })
     await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers: t.auth(token) })
@@ -88,7 +86,7 @@ describe('operations endpoints', () => {
   })
 
   it('sends X-Request-Id on every response, honouring a sane incoming one', async () => {
-    t = await createTestApp()
+    const t = await createTestApp()
     const own = await t.app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'ci-run-42:step.7' } })
     expect(own.headers['x-request-id']).toBe('ci-run-42:step.7')
     const generated = await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos' })
@@ -98,7 +96,7 @@ describe('operations endpoints', () => {
   })
 
   it('answers CORS preflights for configured origins and exposes the quota and id headers', async () => {
-    t = await createTestApp({ config: { corsOrigins: ['https://dash.example.com'] } })
+    const t = await createTestApp({ config: { corsOrigins: ['https://dash.example.com'] } })
     const preflight = await t.app.inject({
       method: 'OPTIONS',
       url: '/v0/orgs/acme/repos',
@@ -130,7 +128,7 @@ describe('operations endpoints', () => {
   })
 
   it('sends no CORS headers when no origin is configured', async () => {
-    t = await createTestApp()
+    const t = await createTestApp()
     const response = await t.app.inject({
       method: 'GET',
       url: '/health',
@@ -150,29 +148,27 @@ describe('logs', () => {
       },
     })
     const adminSecret = 'admin-secret-never-logged-42'
-    const app = await buildApp({ config: testConfig({ logLevel: 'trace', adminSecret }), logStream: sink })
-    try {
-      await app.ready()
-      await app.services.orgs.create({ slug: 'acme' })
-      const { secret } = await app.services.tokens.issue({ orgSlug: 'acme' })
-      const basic = Buffer.from(`${secret}:`).toString('base64')
-      await app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers: { authorization: `Bearer ${secret}` } })
-      await app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers: { authorization: `Basic ${basic}` } })
-      await app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers: { authorization: 'Bearer sktsec_bad' } })
-      await app.inject({ method: 'GET', url: '/_admin/export', headers: { 'x-admin-secret': adminSecret } })
-      await app.inject({ method: 'GET', url: '/_admin/export', headers: { 'x-admin-secret': `${adminSecret}x` } })
-      const all = lines.join('')
-      // One line per request, with its id, status and time.
-      const completed = lines.map((line) => JSON.parse(line)).filter((line) => line.msg === 'request completed')
-      expect(completed.map((line) => line.statusCode)).toEqual([200, 200, 401, 200, 401])
-      for (const line of completed) {
-        expect(line).toMatchObject({ method: 'GET', reqId: expect.any(String), responseTime: expect.any(Number) })
-      }
-      for (const secretText of [secret, basic, 'sktsec_bad', adminSecret, 'authorization']) {
-        expect(all).not.toContain(secretText)
-      }
-    } finally {
-      await app.close()
+    const app = closedAfterTest(
+      await buildApp({ config: testConfig({ logLevel: 'trace', adminSecret }), logStream: sink }),
+    )
+    await app.ready()
+    await app.services.orgs.create({ slug: 'acme' })
+    const { secret } = await app.services.tokens.issue({ orgSlug: 'acme' })
+    const basic = Buffer.from(`${secret}:`).toString('base64')
+    await app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers: { authorization: `Bearer ${secret}` } })
+    await app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers: { authorization: `Basic ${basic}` } })
+    await app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers: { authorization: 'Bearer sktsec_bad' } })
+    await app.inject({ method: 'GET', url: '/_admin/export', headers: { 'x-admin-secret': adminSecret } })
+    await app.inject({ method: 'GET', url: '/_admin/export', headers: { 'x-admin-secret': `${adminSecret}x` } })
+    const all = lines.join('')
+    // One line per request, with its id, status and time.
+    const completed = lines.map((line) => JSON.parse(line)).filter((line) => line.msg === 'request completed')
+    expect(completed.map((line) => line.statusCode)).toEqual([200, 200, 401, 200, 401])
+    for (const line of completed) {
+      expect(line).toMatchObject({ method: 'GET', reqId: expect.any(String), responseTime: expect.any(Number) })
+    }
+    for (const secretText of [secret, basic, 'sktsec_bad', adminSecret, 'authorization']) {
+      expect(all).not.toContain(secretText)
     }
   })
 })

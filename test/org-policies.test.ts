@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs'
 import type { LightMyRequestResponse } from 'fastify'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { specPath } from '../src/http/spec-loader.js'
 import { alertTypes } from '../src/services/alert-types.js'
-import { createTestApp, issueToken, type TestApp } from './helpers/app.js'
-import { createLabel, request } from './helpers/labels.js'
+import { issueToken, request, useTestApp } from './helpers/app.js'
+import { createLabel } from './helpers/labels.js'
 
 /** The org's security and license policy, and the effective-policy extension (docs/org-policies.md). */
 
@@ -30,11 +30,7 @@ it("alert-types.ts is openapi/'s IssueRules, in order", () => {
 })
 
 describe('org security policy', () => {
-  let t: TestApp
-  beforeEach(async () => {
-    t = await createTestApp()
-  })
-  afterEach(() => t.close())
+  const t = useTestApp()
 
   it('a new org: default policy, every alert type deferring to it, none customized', async () => {
     const policy = ok(await request(t, 'GET', SECURITY)) as {
@@ -114,11 +110,7 @@ describe('org security policy', () => {
 })
 
 describe('org license policy', () => {
-  let t: TestApp
-  beforeEach(async () => {
-    t = await createTestApp()
-  })
-  afterEach(() => t.close())
+  const t = useTestApp()
 
   it('a new org has none; merge_update adds to the lists, merge_update=false replaces the policy', async () => {
     expect(ok(await request(t, 'GET', LICENSE))).toEqual({})
@@ -165,11 +157,7 @@ describe('org license policy', () => {
 })
 
 describe('effective policy (extension: GET /orgs/{org}/repos/{slug}/x-effective-policy)', () => {
-  let t: TestApp
-  beforeEach(async () => {
-    t = await createTestApp()
-  })
-  afterEach(() => t.close())
+  const t = useTestApp()
 
   async function repo(slug: string): Promise<string> {
     const response = await request(t, 'POST', '/v0/orgs/acme/repos', { payload: { slug } })
@@ -284,11 +272,7 @@ describe('effective policy (extension: GET /orgs/{org}/repos/{slug}/x-effective-
 })
 
 describe('fixtures: export and import keep the org policy and the tokens’ group, visibility and committers', () => {
-  let t: TestApp
-  beforeEach(async () => {
-    t = await createTestApp()
-  })
-  afterEach(() => t.close())
+  const t = useTestApp()
 
   it('round-trips through export → import, and a seeded policy is served', async () => {
     ok(

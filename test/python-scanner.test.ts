@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createTestApp, type TestApp } from './helpers/app.js'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { useTestApp } from './helpers/app.js'
 import { multipartBody } from './helpers/multipart.js'
 
 /**
@@ -8,13 +8,11 @@ import { multipartBody } from './helpers/multipart.js'
  * `committers` as a Python list literal, and multipart parts named by relative path.
  */
 describe('the Python scanner’s request sequence', () => {
-  let t: TestApp
+  const t = useTestApp({ config: { dashboardBaseUrl: 'https://dash.example' } })
   let headers: Record<string, string>
   beforeEach(async () => {
-    t = await createTestApp({ config: { dashboardBaseUrl: 'https://dash.example' } })
     headers = { ...t.auth(t.token, 'basic'), 'user-agent': 'SocketPythonCLI/2.6.6', accept: 'application/json' }
   })
-  afterEach(() => t.close())
 
   const scanQuery = (flags: { tmp: boolean; head: boolean }) =>
     'repo=py-repo&branch=main&commit_message=Add%20lockfile&commit_hash=0123abcd' +

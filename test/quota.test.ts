@@ -1,20 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { openDb, runMigrations } from '../src/db/index.js'
-import { createTestApp, issueToken, type TestApp } from './helpers/app.js'
+import { createTestApp, issueToken, useTestApp } from './helpers/app.js'
 
 const START = Date.parse('2026-01-01T00:00:00.000Z')
 
 describe('quota', () => {
-  let t: TestApp
   let clock: number
-  beforeEach(async () => {
+  const t = useTestApp(() => {
     clock = START
-    t = await createTestApp({
-      now: () => clock,
-      config: { quota: { defaultMax: 1000, windowSeconds: 3600, costs: {} } },
-    })
+    return { now: () => clock, config: { quota: { defaultMax: 1000, windowSeconds: 3600, costs: {} } } }
   })
-  afterEach(() => t.close())
 
   const list = (token: string) => t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers: t.auth(token) })
   const quota = (token: string) => t.app.inject({ method: 'GET', url: '/v0/quota', headers: t.auth(token) })
@@ -147,6 +142,5 @@ describe('quota leases (docs/quota.md)', () => {
     expect(listed?.quotaUsed).toBe(2)
     const next = await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers: t.auth(token) })
     expect(next.headers['x-ratelimit-remaining']).toBe('997')
-    await t.close()
   })
 })

@@ -1,11 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { LightMyRequestResponse } from 'fastify'
 import request from 'supertest'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import type { components } from '../src/http/generated/api.js'
 import { createTestApp, issueToken, type TestApp } from './helpers/app.js'
+import { tempDir } from './helpers/fixtures.js'
 
 /**
  * The five repo operations (getOrgRepoList, createOrgRepo, getOrgRepo, updateOrgRepo, deleteOrgRepo)
@@ -92,9 +90,6 @@ function useApp() {
     ctx.t = await createTestApp({ now: () => ctx.clock })
     ctx.api = repoClient(ctx.t)
   })
-  afterEach(async () => {
-    await ctx.t.close()
-  })
   return {
     ctx,
     /** Creates a repo, asserting 201, and answers its body. */
@@ -177,35 +172,27 @@ describe('id and timestamp formats', () => {
 
   it('writes real-clock timestamps as ISO-8601 UTC with milliseconds', async () => {
     const real = await createTestApp()
-    try {
-      const before = Date.now()
-      const response = await repoClient(real).create({ name: 'clocked' })
-      const after = Date.now()
-      expect(response.statusCode).toBe(201)
-      const body = json<RepoJson>(response)
-      expect(body.created_at).toMatch(ISO_MS_UTC)
-      expect(body.updated_at).toBe(body.created_at)
-      const at = Date.parse(body.created_at)
-      expect(at).toBeGreaterThanOrEqual(before)
-      expect(at).toBeLessThanOrEqual(after)
-    } finally {
-      await real.close()
-    }
+    const before = Date.now()
+    const response = await repoClient(real).create({ name: 'clocked' })
+    const after = Date.now()
+    expect(response.statusCode).toBe(201)
+    const body = json<RepoJson>(response)
+    expect(body.created_at).toMatch(ISO_MS_UTC)
+    expect(body.updated_at).toBe(body.created_at)
+    const at = Date.parse(body.created_at)
+    expect(at).toBeGreaterThanOrEqual(before)
+    expect(at).toBeLessThanOrEqual(after)
   })
 })
 
 describe('html_url', () => {
   it('is DASHBOARD_BASE_URL + /dashboard/org/<org>/repo/<slug>', async () => {
     const t = await createTestApp({ config: { dashboardBaseUrl: 'https://dash.example.com' } })
-    try {
-      const api = repoClient(t)
-      const created = json<RepoJson>(await api.create({ slug: 'dash' }))
-      expect(created.html_url).toBe('https://dash.example.com/dashboard/org/acme/repo/dash')
-      expect(json<RepoJson>(await api.get('dash')).html_url).toBe(created.html_url)
-      expect(json<RepoList>(await api.list()).results[0]?.html_url).toBe(created.html_url)
-    } finally {
-      await t.close()
-    }
+    const api = repoClient(t)
+    const created = json<RepoJson>(await api.create({ slug: 'dash' }))
+    expect(created.html_url).toBe('https://dash.example.com/dashboard/org/acme/repo/dash')
+    expect(json<RepoJson>(await api.get('dash')).html_url).toBe(created.html_url)
+    expect(json<RepoList>(await api.list()).results[0]?.html_url).toBe(created.html_url)
   })
 })
 
@@ -1385,54 +1372,45 @@ describe('quota', () => {
 
 describe('persistence', () => {
   it('keeps repos, ids and timestamps in a database file across app restarts', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'srs-'))
-    const databasePath = join(dir, 'db.sqlite')
+    const databasePath = tempDir('repos').file('db.sqlite')
     let clock = T0
-    let app: TestApp | undefined
-    try {
-      app = await createTestApp({ config: { databasePath }, now: () => clock })
-      const first = repoClient(app)
-      const created: RepoJson[] = []
-      for (const body of [
-        { name: 'Web App', description: 'storefront', visibility: 'public' },
-        { slug: 'api', workspace: 'team', default_branch: null },
-        { slug: 'legacy', archived: true, homepage: 'https://legacy.example' },
-        { slug: 'gone' },
-      ]) {
-        clock += 1000
-        const response = await first.create(body)
-        expect(response.statusCode).toBe(201)
-        created.push(json<RepoJson>(response))
-      }
+    const firstApp = await createTestApp({ config: { databasePath }, now: () => clock })
+    const first = repoClient(firstApp)
+    const created: RepoJson[] = []
+    for (const body of [
+      { name: 'Web App', description: 'storefront', visibility: 'public' },
+      { slug: 'api', workspace: 'team', default_branch: null },
+      { slug: 'legacy', archived: true, homepage: 'https://legacy.example' },
+      { slug: 'gone' },
+    ]) {
       clock += 1000
-      const updated = json<RepoJson>(await first.update('api', { description: 'updated' }))
-      expect(updated.updated_at).toBe(iso(T0 + 5000))
-      expect((await first.remove('gone')).statusCode).toBe(200)
-      const before = json<RepoList>(await first.list('?include_archived=true'))
-      expect(before.results).toHaveLength(3)
-      await app.close()
-      app = undefined
-
-      clock = T0 + 86_400_000
-      app = await createTestApp({ config: { databasePath }, now: () => clock })
-      const second = repoClient(app)
-      const after = json<RepoList>(await second.list('?include_archived=true'))
-      expect(after).toEqual(before)
-      const [web, , legacy, gone] = created
-      expect(after.results).toEqual([legacy, updated, web])
-      expect((await second.get('Web-App')).json()).toEqual({ ...web, slig: 'Web-App' })
-      expect((await second.get('api', '?workspace=team')).json()).toEqual({ ...updated, slig: 'api' })
-      expect((await second.get('gone')).statusCode).toBe(404)
-
-      // the slug stays unique and ids keep growing after the restart
-      expect((await second.create({ slug: 'api', workspace: 'team' })).statusCode).toBe(409)
-      const fresh = json<RepoJson>(await second.create({ slug: 'gone' }))
-      expect(Number(fresh.id)).toBeGreaterThan(Number(gone?.id))
-      expect(fresh.created_at).toBe('2026-03-02T12:00:00.000Z')
-    } finally {
-      await app?.close()
-      rmSync(dir, { recursive: true, force: true })
+      const response = await first.create(body)
+      expect(response.statusCode).toBe(201)
+      created.push(json<RepoJson>(response))
     }
+    clock += 1000
+    const updated = json<RepoJson>(await first.update('api', { description: 'updated' }))
+    expect(updated.updated_at).toBe(iso(T0 + 5000))
+    expect((await first.remove('gone')).statusCode).toBe(200)
+    const before = json<RepoList>(await first.list('?include_archived=true'))
+    expect(before.results).toHaveLength(3)
+    await firstApp.close()
+
+    clock = T0 + 86_400_000
+    const second = repoClient(await createTestApp({ config: { databasePath }, now: () => clock }))
+    const after = json<RepoList>(await second.list('?include_archived=true'))
+    expect(after).toEqual(before)
+    const [web, , legacy, gone] = created
+    expect(after.results).toEqual([legacy, updated, web])
+    expect((await second.get('Web-App')).json()).toEqual({ ...web, slig: 'Web-App' })
+    expect((await second.get('api', '?workspace=team')).json()).toEqual({ ...updated, slig: 'api' })
+    expect((await second.get('gone')).statusCode).toBe(404)
+
+    // the slug stays unique and ids keep growing after the restart
+    expect((await second.create({ slug: 'api', workspace: 'team' })).statusCode).toBe(409)
+    const fresh = json<RepoJson>(await second.create({ slug: 'gone' }))
+    expect(Number(fresh.id)).toBeGreaterThan(Number(gone?.id))
+    expect(fresh.created_at).toBe('2026-03-02T12:00:00.000Z')
   })
 })
 

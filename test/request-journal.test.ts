@@ -1,8 +1,9 @@
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { createJournal } from '../src/http/plugins/request-journal.js'
-import { createServer, type SocketReposServer } from '../src/index.js'
+import { createServer } from '../src/index.js'
+import { closedAfterTest, useFixture } from './helpers/fixtures.js'
 
 const TOKEN = 'sktsec_journal_ci_token_0123456789'
 const SECRET = 'journal-admin-secret-0123456789'
@@ -10,12 +11,8 @@ const fixture = { orgs: [{ slug: 'acme', tokens: [{ token: TOKEN, name: 'pipelin
 const auth = { authorization: `Bearer ${TOKEN}` }
 
 describe('request journal', () => {
-  let server: SocketReposServer
-  beforeAll(async () => {
-    server = await createServer({ fixture, config: { adminSecret: SECRET } })
-  })
+  const server = useFixture(() => createServer({ fixture, config: { adminSecret: SECRET } }), { shared: true })
   beforeEach(() => server.clearRequests())
-  afterAll(() => server.close())
 
   const admin = (method: 'GET' | 'DELETE', url: string) =>
     server.app.inject({ method, url, headers: { 'x-admin-secret': SECRET } })
@@ -100,46 +97,40 @@ describe('request journal', () => {
 
 describe('request journal limits', () => {
   it('cuts bodies to REQUEST_JOURNAL_BODY_BYTES', async () => {
-    const server = await createServer({ fixture, config: { requestJournal: { size: 10, bodyBytes: 16 } } })
-    try {
-      const payload = { name: 'a-rather-long-repository-name', description: 'é'.repeat(50) }
-      await server.app.inject({ method: 'POST', url: '/v0/orgs/acme/repos', headers: auth, payload })
-      const [entry] = server.requests()
-      expect(entry?.body).toBe(JSON.stringify(payload).slice(0, 16))
-      expect(entry?.bodyTruncated).toBe(true)
-    } finally {
-      await server.close()
-    }
+    const server = closedAfterTest(
+      await createServer({ fixture, config: { requestJournal: { size: 10, bodyBytes: 16 } } }),
+    )
+    const payload = { name: 'a-rather-long-repository-name', description: 'é'.repeat(50) }
+    await server.app.inject({ method: 'POST', url: '/v0/orgs/acme/repos', headers: auth, payload })
+    const [entry] = server.requests()
+    expect(entry?.body).toBe(JSON.stringify(payload).slice(0, 16))
+    expect(entry?.bodyTruncated).toBe(true)
   })
 
   it('is off with REQUEST_JOURNAL_SIZE=0', async () => {
-    const server = await createServer({
-      fixture,
-      env: { DATABASE_PATH: ':memory:', LOG_LEVEL: 'silent', REQUEST_JOURNAL_SIZE: '0' },
-    })
-    try {
-      await server.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers: auth })
-      expect(server.requests()).toEqual([])
-      expect(server.app.requestJournal.capacity).toBe(0)
-    } finally {
-      await server.close()
-    }
+    const server = closedAfterTest(
+      await createServer({
+        fixture,
+        env: { DATABASE_PATH: ':memory:', LOG_LEVEL: 'silent', REQUEST_JOURNAL_SIZE: '0' },
+      }),
+    )
+    await server.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers: auth })
+    expect(server.requests()).toEqual([])
+    expect(server.app.requestJournal.capacity).toBe(0)
   })
 
   it('keeps the last N requests of the app', async () => {
-    const server = await createServer({ fixture, config: { requestJournal: { size: 500, bodyBytes: 4096 } } })
-    try {
-      for (let i = 0; i < 5000; i++) {
-        await server.app.inject({ method: 'GET', url: `/v0/orgs/acme/nothing-here-${i}` })
-      }
-      const kept = server.requests({ limit: 100_000 })
-      expect(kept).toHaveLength(500)
-      expect(kept[0]?.url).toBe('/v0/orgs/acme/nothing-here-4999')
-      expect(kept.at(-1)?.url).toBe('/v0/orgs/acme/nothing-here-4500')
-      expect(server.app.requestJournal.recorded).toBe(5000)
-    } finally {
-      await server.close()
+    const server = closedAfterTest(
+      await createServer({ fixture, config: { requestJournal: { size: 500, bodyBytes: 4096 } } }),
+    )
+    for (let i = 0; i < 5000; i++) {
+      await server.app.inject({ method: 'GET', url: `/v0/orgs/acme/nothing-here-${i}` })
     }
+    const kept = server.requests({ limit: 100_000 })
+    expect(kept).toHaveLength(500)
+    expect(kept[0]?.url).toBe('/v0/orgs/acme/nothing-here-4999')
+    expect(kept.at(-1)?.url).toBe('/v0/orgs/acme/nothing-here-4500')
+    expect(server.app.requestJournal.recorded).toBe(5000)
   })
 
   it('holds at most capacity × (body limit + URL limit) over 100,000 requests, however large the bodies', () => {

@@ -1,13 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readFileSync } from 'node:fs'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { specPath } from '../src/http/spec-loader.js'
 import { allScopes, grants, knownScopes } from '../src/services/scopes.js'
-import { createTestApp, issueToken, type TestApp } from './helpers/app.js'
-import { request } from './helpers/labels.js'
-import { runTs } from './helpers/process.js'
+import { issueToken, request, useTestApp } from './helpers/app.js'
+import { tempDir } from './helpers/fixtures.js'
+import { runCli } from './helpers/process.js'
 import { fillPath, specOperations } from './reliability/operations.js'
 
 /** Socket's scope vocabulary (docs/auth-and-scopes.md): any scope Socket's token endpoint accepts. */
@@ -38,13 +36,11 @@ describe('the scope vocabulary', () => {
 })
 
 describe('a token without any repo or label scope (only report:read)', () => {
-  let t: TestApp
+  const t = useTestApp({}, { shared: true })
   let token: string
   beforeAll(async () => {
-    t = await createTestApp()
     token = await issueToken(t.services, { orgSlug: 'acme', scopes: ['report:read'] })
   })
-  afterAll(() => t.close())
 
   const repoAndLabelOperations = specOperations().filter((op) =>
     op.scopes.some((scope) => scope.startsWith('repo:') || scope.startsWith('repo-label:')),
@@ -77,11 +73,7 @@ describe('a token without any repo or label scope (only report:read)', () => {
 })
 
 describe('every way to make a token accepts the same vocabulary and names an unknown scope', () => {
-  let t: TestApp
-  beforeAll(async () => {
-    t = await createTestApp()
-  })
-  afterAll(() => t.close())
+  const t = useTestApp({}, { shared: true })
 
   it('the token service (admin CLI and admin API underneath)', async () => {
     const { token } = await t.services.tokens.issue({ orgSlug: 'acme', scopes: ['report:read', 'webhooks', '*'] })
@@ -105,26 +97,13 @@ describe('every way to make a token accepts the same vocabulary and names an unk
   })
 
   it('the admin CLI', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'scopes-'))
-    try {
-      const env = { DATABASE_PATH: join(dir, 'cli.db') }
-      expect((await runTs('src/cli/main.ts', ['orgs', 'create', 'acme'], env)).code).toBe(0)
-      const created = await runTs(
-        'src/cli/main.ts',
-        ['tokens', 'create', '--org', 'acme', '--scopes', 'report:read,alerts', '--json'],
-        env,
-      )
-      expect(created.code, created.stderr).toBe(0)
-      expect(JSON.parse(created.stdout).scopes).toEqual(['report:read', 'alerts'])
-      const refused = await runTs(
-        'src/cli/main.ts',
-        ['tokens', 'create', '--org', 'acme', '--scopes', 'alerts:fly'],
-        env,
-      )
-      expect(refused.code).not.toBe(0)
-      expect(refused.stderr).toContain('unknown scope "alerts:fly"')
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
+    const env = { DATABASE_PATH: tempDir('scopes').file('cli.db') }
+    expect((await runCli(['orgs', 'create', 'acme'], env)).code).toBe(0)
+    const created = await runCli(['tokens', 'create', '--org', 'acme', '--scopes', 'report:read,alerts', '--json'], env)
+    expect(created.code, created.stderr).toBe(0)
+    expect(JSON.parse(created.stdout).scopes).toEqual(['report:read', 'alerts'])
+    const refused = await runCli(['tokens', 'create', '--org', 'acme', '--scopes', 'alerts:fly'], env)
+    expect(refused.code).not.toBe(0)
+    expect(refused.stderr).toContain('unknown scope "alerts:fly"')
   })
 })

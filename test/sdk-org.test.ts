@@ -1,24 +1,12 @@
-import type { AddressInfo } from 'node:net'
-import { SocketSdk } from '@socketsecurity/sdk'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestApp, type TestApp } from './helpers/app.js'
+import { describe, expect, it } from 'vitest'
+import { useSdk } from './helpers/sdk.js'
 
 /**
  * Socket's SDK 4.0.1, unchanged, on the org around the repos: policies, the audit log and its token
  * methods (which call /orgs/{org}/tokens…, served as an extension: docs/api-tokens.md).
  */
 describe('@socketsecurity/sdk 4.0.1: org policies, audit log, API tokens', () => {
-  let t: TestApp
-  let baseUrl: string
-  let sdk: SocketSdk
-
-  beforeAll(async () => {
-    t = await createTestApp()
-    await t.app.listen({ port: 0, host: '127.0.0.1' })
-    baseUrl = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}/v0/`
-    sdk = new SocketSdk(t.token, { baseUrl, retries: 0 })
-  })
-  afterAll(() => t.close())
+  const { sdk, client } = useSdk()
 
   it('getOrgSecurityPolicy / updateOrgSecurityPolicy', async () => {
     const updated = await sdk.updateOrgSecurityPolicy('acme', {
@@ -68,7 +56,7 @@ describe('@socketsecurity/sdk 4.0.1: org policies, audit log, API tokens', () =>
     })
     expect(created.success, JSON.stringify(created)).toBe(true)
     if (!created.success) return
-    const minted = new SocketSdk(created.data.token ?? '', { baseUrl, retries: 0 })
+    const minted = client(created.data.token ?? '')
     expect((await minted.listRepositories('acme')).success).toBe(true)
     expect(await minted.createRepositoryLabel('acme', { name: 'nope' })).toMatchObject({ success: false, status: 403 })
 
@@ -94,7 +82,7 @@ describe('@socketsecurity/sdk 4.0.1: org policies, audit log, API tokens', () =>
     if (!rotated.success) return
     expect(rotated.data.group_uuid).toBe(created.data.group_uuid)
     expect(await minted.listRepositories('acme')).toMatchObject({ success: false, status: 401 })
-    const replacement = new SocketSdk(rotated.data.token ?? '', { baseUrl, retries: 0 })
+    const replacement = client(rotated.data.token ?? '')
     expect((await replacement.listRepositories('acme')).success).toBe(true)
 
     const revoked = await sdk.postAPITokensRevoke('acme', rotated.data.id ?? '')

@@ -1,21 +1,10 @@
-import type { AddressInfo } from 'node:net'
-import { SocketSdk } from '@socketsecurity/sdk'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestApp, issueToken, type TestApp } from './helpers/app.js'
+import { describe, expect, it } from 'vitest'
+import { issueToken } from './helpers/app.js'
+import { useSdk } from './helpers/sdk.js'
 
 /** Socket's official SDK (pinned devDependency) against a real listening server, unchanged but for its base URL. */
 describe('@socketsecurity/sdk against a listening server', () => {
-  let t: TestApp
-  let baseUrl: string
-  let sdk: SocketSdk
-
-  beforeAll(async () => {
-    t = await createTestApp()
-    await t.app.listen({ port: 0, host: '127.0.0.1' })
-    baseUrl = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}/v0/`
-    sdk = new SocketSdk(t.token, { baseUrl, retries: 0 })
-  })
-  afterAll(() => t.close())
+  const { t, sdk, client } = useSdk()
 
   it('creates, lists, reads, updates and deletes a repository', async () => {
     const created = await sdk.createRepository('acme', 'sdk-repo', {
@@ -80,14 +69,11 @@ describe('@socketsecurity/sdk against a listening server', () => {
   })
 
   it('surfaces Socket error texts for 401, 403 and 409', async () => {
-    const anonymous = new SocketSdk('sktsec_not-a-real-token-at-all', { baseUrl, retries: 0 })
+    const anonymous = client('sktsec_not-a-real-token-at-all')
     const unauthorized = await anonymous.listRepositories('acme')
     expect(unauthorized).toMatchObject({ success: false, status: 401 })
 
-    const readOnly = new SocketSdk(await issueToken(t.services, { orgSlug: 'acme', scopes: ['repo:list'] }), {
-      baseUrl,
-      retries: 0,
-    })
+    const readOnly = client(await issueToken(t.services, { orgSlug: 'acme', scopes: ['repo:list'] }))
     const forbidden = await readOnly.createRepository('acme', 'nope')
     expect(forbidden).toMatchObject({ success: false, status: 403 })
     expect(JSON.stringify(forbidden)).toContain('Insufficient permissions for API method')

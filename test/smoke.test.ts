@@ -1,12 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestApp, type TestApp } from './helpers/app.js'
+import { describe, expect, it } from 'vitest'
+import { useTestApp } from './helpers/app.js'
 
 describe('smoke', () => {
-  let t: TestApp
-  beforeAll(async () => {
-    t = await createTestApp()
-  })
-  afterAll(() => t.close())
+  const t = useTestApp({}, { shared: true })
 
   it('creates and reads a repo', async () => {
     const created = await t.app.inject({

@@ -1,14 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { supportedFiles } from '../src/services/supported-files.js'
-import { createTestApp, issueToken, type TestApp } from './helpers/app.js'
+import { issueToken, useTestApp } from './helpers/app.js'
 
 describe('supported files', () => {
-  let t: TestApp
+  const t = useTestApp()
   beforeEach(async () => {
-    t = await createTestApp()
     await t.services.orgs.create({ slug: 'other', name: 'Other' })
   })
-  afterEach(() => t.close())
 
   const supported = (headers: Record<string, string> = t.auth(), org = 'acme') =>
     t.app.inject({ method: 'GET', url: `/v0/orgs/${org}/supported-files`, headers })

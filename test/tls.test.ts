@@ -1,12 +1,13 @@
 import { X509Certificate } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { request } from 'node:https'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../src/config.js'
-import { createServer } from '../src/index.js'
-import { runTs, startServer } from './helpers/process.js'
+import { createHttpsServer } from './helpers/app.js'
+import { closedAfterTest, useTempDir } from './helpers/fixtures.js'
+import { authorization } from './helpers/http.js'
+import { run, runCli, startServer } from './helpers/process.js'
 
 const TOKEN = 'sktsec_tls_test_token_0123456789'
 
@@ -27,14 +28,15 @@ function httpsGet(url: string, ca: string | undefined, headers: Record<string, s
 }
 
 describe('HTTPS (docs/tls.md)', () => {
+  const tmp = useTempDir('tls', { shared: true })
   let dir: string
   let certFile: string
   let keyFile: string
   let cert: string
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'srs-tls-'))
-    const created = await runTs('src/cli/main.ts', ['tls', 'create-cert', '--out-dir', join(dir, 'tls'), '--json'], {})
+    dir = tmp.path
+    const created = await runCli(['tls', 'create-cert', '--out-dir', join(dir, 'tls'), '--json'], {})
     expect(created.stderr).toBe('')
     expect(created.code).toBe(0)
     const printed = JSON.parse(created.stdout)
@@ -42,7 +44,6 @@ describe('HTTPS (docs/tls.md)', () => {
     keyFile = printed.keyFile
     cert = readFileSync(certFile, 'utf8')
   })
-  afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
   it('creates a self-signed certificate for 127.0.0.1, localhost and ::1, its key readable by its owner only', async () => {
     expect(certFile).toBe(join(dir, 'tls', 'cert.pem'))
@@ -60,46 +61,38 @@ describe('HTTPS (docs/tls.md)', () => {
     expect(Math.round(days)).toBe(365)
     expect(statSync(keyFile).mode & 0o777).toBe(0o600)
 
-    const again = await runTs('src/cli/main.ts', ['tls', 'create-cert', '--out-dir', join(dir, 'tls')], {})
+    const again = await runCli(['tls', 'create-cert', '--out-dir', join(dir, 'tls')], {})
     expect(again.code).toBe(1)
     expect(again.stderr).toContain('exist (--force replaces them)')
     expect(readFileSync(certFile, 'utf8')).toBe(cert)
   })
 
   it('serves the API over TLS when TLS_CERT_FILE and TLS_KEY_FILE are set, trusted through the ca option', async () => {
-    const server = await createServer({
-      env: {
-        DATABASE_PATH: ':memory:',
-        LOG_LEVEL: 'silent',
-        BOOTSTRAP: 'false',
-        TLS_CERT_FILE: certFile,
-        TLS_KEY_FILE: keyFile,
-      },
-      fixture: { orgs: [{ slug: 'acme', tokens: [{ token: TOKEN }], repos: [{ slug: 'web' }] }] },
-    })
-    try {
-      const api = await server.listen()
-      expect(api).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/v0$/)
-      const port = new URL(api).port
-      const auth = { authorization: `Basic ${Buffer.from(`${TOKEN}:`).toString('base64')}` }
-      for (const base of [api, `https://localhost:${port}/v0`]) {
-        const repo = await httpsGet(`${base}/orgs/acme/repos/web`, cert, auth)
-        expect(repo.status).toBe(200)
-        expect(JSON.parse(repo.body)).toMatchObject({ slug: 'web' })
-      }
-      // Not trusted: the client refuses the certificate (what --allow-unverified / NODE_EXTRA_CA_CERTS are for).
-      await expect(httpsGet(`${api}/orgs/acme/repos/web`, undefined, auth)).rejects.toMatchObject({
-        code: 'DEPTH_ZERO_SELF_SIGNED_CERT',
-      })
-      // Plain HTTP on the TLS port gets no API answer.
-      const plain = await fetch(`http://127.0.0.1:${port}/v0/openapi.json`).then(
-        (res) => res.status,
-        () => 'refused',
-      )
-      expect(plain).not.toBe(200)
-    } finally {
-      await server.close()
+    const server = closedAfterTest(
+      await createHttpsServer(
+        { certFile, keyFile },
+        { orgs: [{ slug: 'acme', tokens: [{ token: TOKEN }], repos: [{ slug: 'web' }] }] },
+      ),
+    )
+    const api = await server.listen()
+    expect(api).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/v0$/)
+    const port = new URL(api).port
+    const auth = { authorization: authorization(TOKEN, 'basic') }
+    for (const base of [api, `https://localhost:${port}/v0`]) {
+      const repo = await httpsGet(`${base}/orgs/acme/repos/web`, cert, auth)
+      expect(repo.status).toBe(200)
+      expect(JSON.parse(repo.body)).toMatchObject({ slug: 'web' })
     }
+    // Not trusted: the client refuses the certificate (what --allow-unverified / NODE_EXTRA_CA_CERTS are for).
+    await expect(httpsGet(`${api}/orgs/acme/repos/web`, undefined, auth)).rejects.toMatchObject({
+      code: 'DEPTH_ZERO_SELF_SIGNED_CERT',
+    })
+    // Plain HTTP on the TLS port gets no API answer.
+    const plain = await fetch(`http://127.0.0.1:${port}/v0/openapi.json`).then(
+      (res) => res.status,
+      () => 'refused',
+    )
+    expect(plain).not.toBe(200)
   })
 
   it('runs the server binary over TLS; Node clients trust it with NODE_EXTRA_CA_CERTS', async () => {
@@ -117,12 +110,12 @@ describe('HTTPS (docs/tls.md)', () => {
         `const res = await fetch(process.argv[2], { headers: { authorization: 'Bearer ${TOKEN}' } })\n` +
           'process.stdout.write(JSON.stringify({ status: res.status, body: await res.json() }))\n',
       )
-      const trusted = await runTs(client, [`${server.url}/v0/organizations`], { NODE_EXTRA_CA_CERTS: certFile })
+      const trusted = await run(client, [`${server.url}/v0/organizations`], { NODE_EXTRA_CA_CERTS: certFile })
       expect(trusted.stderr).toBe('')
       const answer = JSON.parse(trusted.stdout)
       expect(answer.status).toBe(200)
       expect(Object.values(answer.body.organizations)).toMatchObject([{ slug: 'my-org', plan: 'enterprise' }])
-      const untrusted = await runTs(client, [`${server.url}/v0/organizations`], {})
+      const untrusted = await run(client, [`${server.url}/v0/organizations`], {})
       expect(untrusted.code).not.toBe(0)
       expect(untrusted.stderr).toContain('self-signed certificate')
     } finally {
@@ -157,7 +150,7 @@ describe('HTTPS (docs/tls.md)', () => {
       expect(problem({ TLS_CERT_FILE: certFile, TLS_KEY_FILE: missing })).toContain('TLS_KEY_FILE: cannot read')
       expect(problem({ TLS_CERT_FILE: keyFile, TLS_KEY_FILE: keyFile })).toContain('TLS_CERT_FILE: ')
       expect(problem({ TLS_CERT_FILE: certFile, TLS_KEY_FILE: certFile })).toContain('TLS_KEY_FILE: ')
-      const other = await runTs('src/cli/main.ts', ['tls', 'create-cert', '--out-dir', join(dir, 'other')], {})
+      const other = await runCli(['tls', 'create-cert', '--out-dir', join(dir, 'other')], {})
       expect(other.code).toBe(0)
       const wrongKey = problem({ TLS_CERT_FILE: certFile, TLS_KEY_FILE: join(dir, 'other', 'key.pem') })
       expect(wrongKey).toContain('TLS_KEY_FILE: is not the key of the certificate in TLS_CERT_FILE')

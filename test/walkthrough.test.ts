@@ -1,18 +1,14 @@
-import type { AddressInfo } from 'node:net'
 import { SocketSdk } from '@socketsecurity/sdk'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestApp, type TestApp } from './helpers/app.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { useTestApp } from './helpers/app.js'
 
 /** README's "A CI pipeline's walkthrough", SDK form, run as written (twice: a pipeline runs again). */
 describe('README walkthrough', () => {
-  let t: TestApp
+  const t = useTestApp({}, { shared: true })
   let base: string
   beforeAll(async () => {
-    t = await createTestApp()
-    await t.app.listen({ port: 0, host: '127.0.0.1' })
-    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}/v0/`
+    ;({ base } = await t.listen())
   })
-  afterAll(() => t.close())
 
   async function pipeline(token: string) {
     const sdk = new SocketSdk(token, { baseUrl: base, retries: 0 })

@@ -1,7 +1,7 @@
-import type { AddressInfo } from 'node:net'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestApp, issueToken, type TestApp } from '../helpers/app.js'
-import { exchange, pythonRequest, type Target } from './wire.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { issueToken, useTestApp } from '../helpers/app.js'
+import { exchange, type Target } from '../helpers/http.js'
+import { pythonRequest } from './python-requests.js'
 
 const REPOS = 230
 
@@ -13,11 +13,10 @@ const REPOS = 230
  * `integration_meta`.
  */
 describe('cartography (Socket.dev intel module) on the wire', () => {
-  let t: TestApp
+  const t = useTestApp({}, { shared: true })
   let target: Target
 
   beforeAll(async () => {
-    t = await createTestApp()
     const repos = Array.from({ length: REPOS }, (_, i) => ({
       slug: `svc-${String(i).padStart(3, '0')}`,
       ...(i % 10 === 0
@@ -30,10 +29,8 @@ describe('cartography (Socket.dev intel module) on the wire', () => {
           }),
     }))
     await t.services.state.seed({ orgs: [{ slug: 'cartography-org', repos }] })
-    await t.app.listen({ port: 0, host: '127.0.0.1' })
-    target = { host: '127.0.0.1', port: (t.app.server.address() as AddressInfo).port }
+    ;({ target } = await t.listen())
   })
-  afterAll(() => t.close())
 
   const get = (pathAndQuery: string, token: string) =>
     exchange(

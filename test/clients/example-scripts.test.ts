@@ -1,7 +1,7 @@
-import type { AddressInfo } from 'node:net'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestApp, type TestApp } from '../helpers/app.js'
-import { exchange, pythonRequest, type Target } from './wire.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { useTestApp } from '../helpers/app.js'
+import { exchange, type Target } from '../helpers/http.js'
+import { pythonRequest } from './python-requests.js'
 
 /**
  * Socket's own example scripts call paths the API does not have (`PUT /repos/{slug}`,
@@ -10,16 +10,13 @@ import { exchange, pythonRequest, type Target } from './wire.js'
  * page, never a 5xx — so the script's `raise_for_status()` / `.json()` report it plainly.
  */
 describe("Socket's example scripts' wrong paths on the wire", () => {
-  let t: TestApp
+  const t = useTestApp({}, { shared: true })
   let target: Target
 
   beforeAll(async () => {
-    t = await createTestApp()
-    await t.app.listen({ port: 0, host: '127.0.0.1' })
-    target = { host: '127.0.0.1', port: (t.app.server.address() as AddressInfo).port }
+    ;({ target } = await t.listen())
     await t.app.inject({ method: 'POST', url: '/v0/orgs/acme/repos', headers: t.auth(), payload: { name: 'web' } })
   })
-  afterAll(() => t.close())
 
   const json = 'application/json'
   const cases: { method: string; path: string; body?: string; contentType?: string }[] = [

@@ -1,7 +1,7 @@
-import type { AddressInfo } from 'node:net'
 import { SocketSdk } from '@socketsecurity/sdk'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { createTestApp, issueToken, type TestApp } from '../helpers/app.js'
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { issueToken, useTestApp } from '../helpers/app.js'
+import { call } from '../helpers/http.js'
 
 const ADMIN_SECRET = 'js-sdk-retries-admin-secret'
 
@@ -12,24 +12,22 @@ const ADMIN_SECRET = 'js-sdk-retries-admin-secret'
  * makes is recorded through its own response hook.
  */
 describe('@socketsecurity/sdk 4.0.1 retries against injected faults', () => {
-  let t: TestApp
-  let base: string
+  const t = useTestApp({ config: { adminSecret: ADMIN_SECRET } }, { shared: true })
+  const admin = { 'x-admin-secret': ADMIN_SECRET }
+  let origin: string
   let seen: { method: string; url: string; status: number | undefined; retryAfter: unknown }[]
 
   beforeAll(async () => {
-    t = await createTestApp({ config: { adminSecret: ADMIN_SECRET } })
-    await t.app.listen({ port: 0, host: '127.0.0.1' })
-    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`
+    ;({ origin } = await t.listen())
   })
-  afterAll(() => t.close())
   beforeEach(async () => {
     seen = []
-    await fetch(`${base}/_admin/faults`, { method: 'DELETE', headers: { 'x-admin-secret': ADMIN_SECRET } })
+    await call(origin, 'DELETE', '/_admin/faults', { headers: admin })
   })
 
   const sdk = (token = t.token, retries?: number) =>
     new SocketSdk(token, {
-      baseUrl: `${base}/v0/`,
+      baseUrl: `${origin}/v0/`,
       // Default retries (3); a short base delay so backoff takes milliseconds. Retry-After still rules a 429.
       retryDelay: 10,
       ...(retries === undefined ? {} : { retries }),
@@ -45,11 +43,7 @@ describe('@socketsecurity/sdk 4.0.1 retries against injected faults', () => {
     })
 
   async function injectFault(rule: Record<string, unknown>) {
-    const response = await fetch(`${base}/_admin/faults`, {
-      method: 'POST',
-      headers: { 'x-admin-secret': ADMIN_SECRET, 'content-type': 'application/json' },
-      body: JSON.stringify(rule),
-    })
+    const response = await call(origin, 'POST', '/_admin/faults', { headers: admin, body: rule })
     expect(response.status).toBe(201)
   }
 

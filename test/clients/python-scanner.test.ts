@@ -1,10 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createServer, type SocketReposServer } from '../../src/index.js'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { createSelfSignedCertificate } from '../../src/tls.js'
-import { basic, exchange, pythonRequest, type Target, targetOf } from './wire.js'
+import { createHttpsServer } from '../helpers/app.js'
+import { useFixture, useTempDir } from '../helpers/fixtures.js'
+import { targetOf } from '../helpers/http.js'
+import { socketdevRequest } from './python-requests.js'
 
 const TOKEN = 'sktsec_python_scanner_token_0123456789'
 
@@ -15,48 +14,22 @@ const TOKEN = 'sktsec_python_scanner_token_0123456789'
  * --allow-unverified. Covered: its org discovery and its repo bootstrap, run twice as CI does.
  */
 describe('socketcli 2.6.6 (Python CI scanner) on the wire, over HTTPS', () => {
-  let dir: string
-  let server: SocketReposServer
-  let target: Target
+  const dir = useTempDir('scanner', { shared: true })
+  const server = useFixture(
+    async () =>
+      createHttpsServer(await createSelfSignedCertificate({ outDir: dir.path }), {
+        orgs: [{ slug: 'acme', name: 'Acme Inc.', tokens: [{ token: TOKEN }] }],
+      }),
+    { shared: true },
+  )
+  /** socketdev's do_request with the scanner's User-Agent. */
+  let scanner: ReturnType<typeof socketdevRequest>
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'srs-scanner-'))
-    const { certFile, keyFile } = await createSelfSignedCertificate({ outDir: dir })
-    server = await createServer({
-      env: {
-        DATABASE_PATH: ':memory:',
-        LOG_LEVEL: 'silent',
-        BOOTSTRAP: 'false',
-        TLS_CERT_FILE: certFile,
-        TLS_KEY_FILE: keyFile,
-      },
-      fixture: { orgs: [{ slug: 'acme', name: 'Acme Inc.', tokens: [{ token: TOKEN }] }] },
-    })
     const api = await server.listen()
     expect(api.startsWith('https://')).toBe(true)
-    target = targetOf(api, { rejectUnauthorized: false })
+    scanner = socketdevRequest(targetOf(api, { rejectUnauthorized: false }), 'SocketPythonCLI/2.6.6', TOKEN)
   })
-  afterAll(async () => {
-    await server.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
-
-  /** socketdev's do_request with the scanner's User-Agent; bodies are strings without Content-Type. */
-  const scanner = (method: string, path: string, payload?: string) =>
-    exchange(
-      target,
-      pythonRequest(
-        target,
-        method,
-        `/v0/${path}`,
-        [
-          ['Authorization', basic(TOKEN)],
-          ['User-Agent', 'SocketPythonCLI/2.6.6'],
-          ['accept', 'application/json'],
-        ],
-        payload,
-      ),
-    )
 
   it('registers its run (not part of this API): a Socket-shaped 404 it tolerates', async () => {
     const run = await scanner(

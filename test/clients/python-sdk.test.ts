@@ -1,7 +1,7 @@
-import type { AddressInfo } from 'node:net'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestApp, issueToken, type TestApp } from '../helpers/app.js'
-import { basic, exchange, pythonRequest, type Target } from './wire.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { issueToken, useTestApp } from '../helpers/app.js'
+import type { Target } from '../helpers/http.js'
+import { pythonRequest, socketdevRequest } from './python-requests.js'
 
 /**
  * Socket's Python SDK, socketdev 3.5.0 (the library under Socket's Python CI scanner), replayed on
@@ -14,32 +14,14 @@ import { basic, exchange, pythonRequest, type Target } from './wire.js'
  * pairs); the request it means to send (POST …/repos/{slug}, no Content-Type) is in content-types.test.ts.
  */
 describe('socketdev 3.5.0 (Python SDK) on the wire', () => {
-  let t: TestApp
+  const t = useTestApp({}, { shared: true })
   let target: Target
+  let sdk: ReturnType<typeof socketdevRequest>
 
   beforeAll(async () => {
-    t = await createTestApp()
-    await t.app.listen({ port: 0, host: '127.0.0.1' })
-    target = { host: '127.0.0.1', port: (t.app.server.address() as AddressInfo).port }
+    ;({ target } = await t.listen())
+    sdk = socketdevRequest(target, 'SocketSDKPython/3.5.0', t.token)
   })
-  afterAll(() => t.close())
-
-  /** `API.do_request(path, payload, method)`: `f"{api_url}/{path}"` with the SDK's three headers. */
-  const sdk = (method: string, path: string, payload?: string, token = t.token) =>
-    exchange(
-      target,
-      pythonRequest(
-        target,
-        method,
-        `/v0/${path}`,
-        [
-          ['Authorization', basic(token)],
-          ['User-Agent', 'SocketSDKPython/3.5.0'],
-          ['accept', 'application/json'],
-        ],
-        payload,
-      ),
-    )
 
   it('writes what requests 2.x writes: no Content-Type, Content-Length, its header order', () => {
     const raw = pythonRequest(

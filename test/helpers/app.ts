@@ -1,9 +1,13 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import { onTestFinished } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { type Config, testConfig } from '../../src/config.js'
-import type { Db } from '../../src/db/index.js'
+import { type Db, openDb, runMigrations } from '../../src/db/index.js'
+import { createServer, type Fixture, type SocketReposServer } from '../../src/index.js'
 import type { Services } from '../../src/services/index.js'
 import { installContractCheck } from './contract.js'
+import { once, useFixture } from './fixtures.js'
+import { type AuthScheme, authorization, type Listening, listen } from './http.js'
 
 export interface TestApp {
   app: FastifyInstance
@@ -13,7 +17,10 @@ export interface TestApp {
   /** An all-scopes token of that org. */
   token: string
   /** Authorization headers for a token (Bearer by default, Basic as Socket's clients send it). */
-  auth(token?: string, scheme?: 'bearer' | 'basic'): { authorization: string }
+  auth(token?: string, scheme?: AuthScheme): { authorization: string }
+  /** Listens on a free port of 127.0.0.1, for clients that need a socket. */
+  listen(): Promise<Listening>
+  /** Closes the app early; it is closed after the test (or the suite) anyway. */
   close(): Promise<void>
 }
 
@@ -25,28 +32,101 @@ export interface TestAppOptions {
 }
 
 /** The real app on an in-memory database, with one org and an all-scopes token, every response checked against the spec. */
-export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
   const app = await buildApp({
     config: testConfig(options.config),
     ...(options.now ? { now: options.now } : {}),
     ...(options.db ? { db: options.db } : {}),
   })
-  installContractCheck(app)
-  await app.ready()
-  const services = app.services
-  const slug = options.orgSlug ?? 'acme'
-  const org = (await services.orgs.findBySlug(slug)) ?? (await services.orgs.create({ slug, name: 'Acme Inc.' }))
-  const { secret } = await services.tokens.issue({ orgSlug: slug, name: 'test', maxQuota: 100_000 })
-  return {
-    app,
-    services,
-    org: { id: org.id, slug: org.slug },
-    token: secret,
-    auth: (token = secret, scheme = 'bearer') => ({
-      authorization: scheme === 'bearer' ? `Bearer ${token}` : `Basic ${Buffer.from(`${token}:`).toString('base64')}`,
-    }),
-    close: () => app.close(),
+  const close = once(() => app.close())
+  try {
+    installContractCheck(app)
+    await app.ready()
+    const services = app.services
+    const slug = options.orgSlug ?? 'acme'
+    const org = (await services.orgs.findBySlug(slug)) ?? (await services.orgs.create({ slug, name: 'Acme Inc.' }))
+    const { secret } = await services.tokens.issue({ orgSlug: slug, name: 'test', maxQuota: 100_000 })
+    return {
+      app,
+      services,
+      org: { id: org.id, slug: org.slug },
+      token: secret,
+      auth: (token = secret, scheme = 'bearer') => ({ authorization: authorization(token, scheme) }),
+      listen: () => listen(app),
+      close,
+    }
+  } catch (error) {
+    await close()
+    throw error
   }
+}
+
+/** The test app of the running test (call it in a test or a `beforeEach`), closed when the test finishes. */
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  let built: TestApp | undefined
+  // Registered first: outside a test this throws before anything is opened (use useTestApp there).
+  onTestFinished(() => built?.close())
+  built = await buildTestApp(options)
+  return built
+}
+
+/**
+ * At describe level: a fresh test app for each test of the block, or (`shared`) one for all of
+ * them; closed after each test (after the block). `options` may be a function, read when the app is built.
+ */
+export function useTestApp(
+  options: TestAppOptions | (() => TestAppOptions) = {},
+  { shared = false }: { shared?: boolean } = {},
+): TestApp {
+  return useFixture(() => buildTestApp(typeof options === 'function' ? options() : options), { shared })
+}
+
+/** One request; `token` is a token of the fixture's org by default, null for no credentials. */
+export function request(
+  t: TestApp,
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH',
+  url: string,
+  options: { token?: string | null; payload?: unknown } = {},
+): Promise<LightMyRequestResponse> {
+  return t.app.inject({
+    method,
+    url,
+    headers: options.token === null ? {} : t.auth(options.token),
+    ...(options.payload === undefined ? {} : { payload: options.payload as Record<string, unknown> }),
+  })
+}
+
+/**
+ * The packaged server (`createServer`) over HTTPS with the certificate given, on an in-memory
+ * database seeded with `fixture` only. Not closed by itself: wrap it in `closedAfterTest` or `useFixture`.
+ */
+export function createHttpsServer(
+  tls: { certFile: string; keyFile: string },
+  fixture: Fixture,
+): Promise<SocketReposServer> {
+  return createServer({
+    env: {
+      DATABASE_PATH: ':memory:',
+      LOG_LEVEL: 'silent',
+      BOOTSTRAP: 'false',
+      TLS_CERT_FILE: tls.certFile,
+      TLS_KEY_FILE: tls.keyFile,
+    },
+    fixture,
+  })
+}
+
+/**
+ * A migrated database for the running test (`openDb`'s options: a file of the test's, or `:memory:`),
+ * closed when the test finishes, after the apps built on it.
+ */
+export function createTestDb(options: Parameters<typeof openDb>[0]): Db {
+  const db = openDb(options)
+  onTestFinished(() => {
+    db.$client.close()
+  })
+  runMigrations(db)
+  return db
 }
 
 /** Issues a token of an existing org. */

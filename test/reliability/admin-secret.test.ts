@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createTestApp, type TestApp } from '../helpers/app.js'
+import { describe, expect, it, vi } from 'vitest'
+import { useTestApp } from '../helpers/app.js'
 
 /**
  * The admin secret is compared in constant time (issue 10, row 13): both the presented and the
@@ -20,11 +20,7 @@ vi.mock('node:crypto', async (importOriginal) => {
 const SECRET = 'constant-time-admin-secret-0123'
 
 describe('the admin secret comparison', () => {
-  let t: TestApp
-  beforeAll(async () => {
-    t = await createTestApp({ config: { adminSecret: SECRET } })
-  })
-  afterAll(() => t.close())
+  const t = useTestApp({ config: { adminSecret: SECRET } }, { shared: true })
 
   const attempt = (presented: string) =>
     t.app.inject({ method: 'GET', url: '/_admin/faults', headers: { 'x-admin-secret': presented } })

@@ -1,8 +1,10 @@
 import Database from 'better-sqlite3'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestApp, issueToken, type TestApp } from '../helpers/app.js'
-import { runTs } from '../helpers/process.js'
-import { call, listen, socketErrorProblem, type TempDir, tally, tempDir } from './support.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { issueToken, useTestApp } from '../helpers/app.js'
+import { useFixture, useTempDir } from '../helpers/fixtures.js'
+import { call } from '../helpers/http.js'
+import { run, runCli } from '../helpers/process.js'
+import { socketErrorProblem, tally } from './support.js'
 
 /**
  * Concurrency against a real listening server on a database file: requests go over HTTP (fetch,
@@ -15,23 +17,14 @@ import { call, listen, socketErrorProblem, type TempDir, tally, tempDir } from '
 const N = 50
 
 describe('concurrency on a file database', () => {
-  let dir: TempDir
-  let t: TestApp
+  const dir = useTempDir('concurrency', { shared: true })
+  const dbFile = () => dir.file('socket.db')
+  const t = useTestApp(() => ({ config: { databasePath: dbFile() } }), { shared: true })
+  const reader = useFixture(() => new Database(dbFile(), { readonly: true }), { shared: true })
   let origin: string
-  let dbFile: string
-  let reader: Database.Database
 
   beforeAll(async () => {
-    dir = tempDir('concurrency')
-    dbFile = dir.file('socket.db')
-    t = await createTestApp({ config: { databasePath: dbFile } })
-    ;({ origin } = await listen(t.app))
-    reader = new Database(dbFile, { readonly: true })
-  })
-  afterAll(async () => {
-    reader?.close()
-    await t?.close()
-    dir?.remove()
+    ;({ origin } = await t.listen())
   })
 
   const api = (method: string, path: string, body?: unknown, token = t.token) =>
@@ -128,15 +121,13 @@ describe('concurrency on a file database', () => {
     const label = (await api('POST', '/repos/labels', { name: 'busy-label' })).json() as { id: string }
 
     // Other processes: a tight writer for ~3 s, and the admin CLI creating orgs and tokens meanwhile.
-    const writer = runTs('test/reliability/sqlite-writer.ts', [dbFile, '3000', 'writer-org'], {})
+    const writer = run('test/reliability/sqlite-writer.ts', [dbFile(), '3000', 'writer-org'], {})
     const cli = (async () => {
       const results = []
       for (let i = 0; i < 2; i++) {
-        const env = { DATABASE_PATH: dbFile, LOG_LEVEL: 'silent' }
-        results.push(await runTs('src/cli/main.ts', ['orgs', 'create', `cli-org-${i}`], env))
-        results.push(
-          await runTs('src/cli/main.ts', ['tokens', 'create', '--org', `cli-org-${i}`, '--name', 'concurrent'], env),
-        )
+        const env = { DATABASE_PATH: dbFile(), LOG_LEVEL: 'silent' }
+        results.push(await runCli(['orgs', 'create', `cli-org-${i}`], env))
+        results.push(await runCli(['tokens', 'create', '--org', `cli-org-${i}`, '--name', 'concurrent'], env))
       }
       return results
     })()

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { closedAfterTest, tempDir } from '../helpers/fixtures.js'
 import { type StartedServer, startServer } from '../helpers/process.js'
-import { type TempDir, tempDir } from './support.js'
 
 /**
  * Crash durability: the real server process (`src/server.ts`) takes a create load from several
@@ -72,13 +72,6 @@ function reaped(server: StartedServer): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()))
 }
 
-async function kill(server: StartedServer | undefined): Promise<void> {
-  if (!server) return
-  const exited = reaped(server)
-  server.child.kill('SIGKILL')
-  await exited
-}
-
 /** Every repo of the org, through the API, 100 per page. */
 async function listAll(server: StartedServer): Promise<Map<string, string>> {
   const found = new Map<string, string>()
@@ -96,18 +89,10 @@ async function listAll(server: StartedServer): Promise<Map<string, string>> {
 }
 
 describe('durability across SIGKILL', () => {
-  let dir: TempDir | undefined
-  let server: StartedServer | undefined
-  afterEach(async () => {
-    await kill(server)
-    server = undefined
-    dir?.remove()
-  })
-
   it.each(['NORMAL', 'FULL'])(
     'with DATABASE_SYNCHRONOUS=%s every acknowledged create survives kill -9, and the file is intact',
     async (synchronous) => {
-      dir = tempDir(`durability-${synchronous}`)
+      const dir = tempDir(`durability-${synchronous}`)
       const env = {
         DATABASE_PATH: dir.file('socket.db'),
         DATABASE_SYNCHRONOUS: synchronous,
@@ -118,7 +103,7 @@ describe('durability across SIGKILL', () => {
       const load: Load = { attempted: new Set(), acknowledged: new Map(), inFlightAtKill: 0 }
 
       for (let cycle = 1; cycle <= CYCLES; cycle++) {
-        server = await startServer(env)
+        const server = await startServer(env)
         if (cycle > 1) {
           // What survived the previous kill is still there after this restart too.
           const found = await listAll(server)
@@ -130,7 +115,7 @@ describe('durability across SIGKILL', () => {
         expect(load.inFlightAtKill).toBeGreaterThan(0)
       }
 
-      server = await startServer(env)
+      const server = await startServer(env)
       const found = await listAll(server)
       const lost = [...load.acknowledged].filter(([slug, id]) => found.get(slug) !== id)
       expect(lost, `${lost.length} acknowledged creates lost or changed`).toEqual([])
@@ -139,18 +124,13 @@ describe('durability across SIGKILL', () => {
       expect(phantoms).toEqual([])
       expect(load.acknowledged.size).toBeGreaterThanOrEqual(CYCLES * ACKS_BEFORE_KILL)
       expect(await server.stop('SIGTERM')).toBe(0)
-      server = undefined
 
-      const sqlite = new Database(env.DATABASE_PATH)
-      try {
-        expect(sqlite.pragma('integrity_check', { simple: true })).toBe('ok')
-        expect(sqlite.pragma('foreign_key_check')).toEqual([])
-        expect(sqlite.pragma('journal_mode', { simple: true })).toBe('wal')
-        const count = sqlite.prepare('SELECT count(*) AS n FROM repos').get() as { n: number }
-        expect(count.n).toBe(found.size)
-      } finally {
-        sqlite.close()
-      }
+      const sqlite = closedAfterTest(new Database(env.DATABASE_PATH))
+      expect(sqlite.pragma('integrity_check', { simple: true })).toBe('ok')
+      expect(sqlite.pragma('foreign_key_check')).toEqual([])
+      expect(sqlite.pragma('journal_mode', { simple: true })).toBe('wal')
+      const count = sqlite.prepare('SELECT count(*) AS n FROM repos').get() as { n: number }
+      expect(count.n).toBe(found.size)
     },
     90_000,
   )

@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
-import { createTestApp, issueToken, type TestApp } from '../helpers/app.js'
-import { runTs, type StartedServer, startServer } from '../helpers/process.js'
-import { socketErrorProblem, type TempDir, tempDir } from './support.js'
+import { createTestApp, issueToken, type TestApp, type TestAppOptions } from '../helpers/app.js'
+import { tempDir } from '../helpers/fixtures.js'
+import { runCli, startServer } from '../helpers/process.js'
+import { socketErrorProblem } from './support.js'
 
 /**
  * Issue 10, part B: no 500 and no silent change from an admin mistake or a second process —
@@ -13,20 +14,11 @@ import { socketErrorProblem, type TempDir, tempDir } from './support.js'
 const INVALID = { error: { message: 'Invalid API token', details: null } }
 const SECRET = 'hardening-admin-secret-0123'
 
-let dirs: TempDir[] = []
-afterEach(() => {
-  for (const dir of dirs) dir.remove()
-  dirs = []
-})
-
-function fileApp(prefix: string, config: Parameters<typeof createTestApp>[0] = {}) {
-  const dir = tempDir(prefix)
-  dirs.push(dir)
-  const path = dir.file('socket.db')
-  return createTestApp({ ...config, config: { databasePath: path, ...config.config } }).then((t) => {
-    onTestFinished(() => t.close())
-    return { t, path }
-  })
+/** A test app on a database file of its own, and the file's path. */
+async function fileApp(prefix: string, options: TestAppOptions = {}) {
+  const path = tempDir(prefix).file('socket.db')
+  const t = await createTestApp({ ...options, config: { databasePath: path, ...options.config } })
+  return { t, path }
 }
 
 describe('a token whose org another process deleted (row 1)', () => {
@@ -43,10 +35,7 @@ describe('a token whose org another process deleted (row 1)', () => {
       expect(listed.statusCode).toBe(200)
     }
 
-    const deleted = await runTs('src/cli/main.ts', ['orgs', 'delete', 'gone'], {
-      DATABASE_PATH: path,
-      LOG_LEVEL: 'silent',
-    })
+    const deleted = await runCli(['orgs', 'delete', 'gone'], { DATABASE_PATH: path, LOG_LEVEL: 'silent' })
     expect(deleted.code, deleted.stderr).toBe(0)
 
     const repo = await t.app.inject({
@@ -92,7 +81,6 @@ describe('admin bodies are validated like the API’s (row 3)', () => {
 
   async function seeded() {
     t = await createTestApp({ config: { adminSecret: SECRET } })
-    onTestFinished(() => t.close())
     await t.services.orgs.create({ slug: 'globex' })
     for (const org of ['acme', 'globex']) {
       const token = await issueToken(t.services, { orgSlug: org })
@@ -226,19 +214,13 @@ function response400Message(response: { statusCode: number; json(): { error: { m
 }
 
 describe('GET /quota across processes (row 7)', () => {
-  let other: StartedServer | undefined
-  afterEach(async () => {
-    await other?.stop()
-    other = undefined
-  })
-
   it('never reports more units than requests, to either process, then get', async () => {
     const { t, path } = await fileApp('quota-two', { config: { authCacheTtlMs: 600_000 } })
     const token = await issueToken(t.services, { orgSlug: 'acme', maxQuota: 100 })
     // Both keep their leases for the whole test, so the arithmetic below is exact whatever the machine's load.
-    other = await startServer({ DATABASE_PATH: path, BOOTSTRAP: 'false', AUTH_CACHE_TTL_MS: '600000' })
+    const other = await startServer({ DATABASE_PATH: path, BOOTSTRAP: 'false', AUTH_CACHE_TTL_MS: '600000' })
     const viaA = (url: string) => t.app.inject({ method: 'GET', url, headers: t.auth(token) })
-    const viaB = (url: string) => fetch(`${other?.url}${url}`, { headers: t.auth(token) })
+    const viaB = (url: string) => fetch(`${other.url}${url}`, { headers: t.auth(token) })
 
     // A spends 3 units from a lease of 5; B spends 90 from leases of its own.
     for (let i = 0; i < 3; i++) expect((await viaA('/v0/orgs/acme/repos')).statusCode).toBe(200)
@@ -282,7 +264,6 @@ describe('settings and tokens that could never be presented (row 8)', () => {
     const rule =
       'a token must not contain ":" (Basic auth, as Socket\'s clients send it, ends the user at the first ":")'
     const t = await createTestApp({ config: { adminSecret: SECRET } })
-    onTestFinished(() => t.close())
     await expect(t.services.tokens.issue({ orgSlug: 'acme', token: 'sktsec_with:colon_0123456789' })).rejects.toThrow(
       rule,
     )
@@ -303,7 +284,6 @@ describe('settings and tokens that could never be presented (row 8)', () => {
 describe('X-RateLimit-* headers on every metered answer (row 9)', () => {
   it('are on the 403 "Insufficient max_quota" and on the 429 of /organizations', async () => {
     const t = await createTestApp({ now: () => Date.parse('2026-01-01T00:00:00Z') })
-    onTestFinished(() => t.close())
     const token = await issueToken(t.services, { orgSlug: 'acme', maxQuota: 0 })
     const forbidden = await t.app.inject({
       method: 'POST',

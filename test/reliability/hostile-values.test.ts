@@ -1,7 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { stringify as stringifyYaml } from 'yaml'
-import { createTestApp, type TestApp } from '../helpers/app.js'
+import { useTestApp } from '../helpers/app.js'
 import { socketErrorProblem } from './support.js'
 
 /**
@@ -16,11 +16,7 @@ const admin = { 'x-admin-secret': SECRET }
 const REPOS = '/v0/orgs/acme/repos'
 const LABELS = '/v0/orgs/acme/repos/labels'
 
-let t: TestApp
-beforeEach(async () => {
-  t = await createTestApp({ config: { adminSecret: SECRET } })
-})
-afterEach(() => t.close())
+const t = useTestApp({ config: { adminSecret: SECRET } })
 
 /** Sends `json` as written: the raw text is what carries 1e309 or an escaped lone surrogate. */
 function raw(method: 'POST' | 'PUT', url: string, json: string, headers: Record<string, string> = t.auth()) {

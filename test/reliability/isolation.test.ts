@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { type Db, openDb, runMigrations } from '../../src/db/index.js'
-import { createTestApp, issueToken, type TestApp } from '../helpers/app.js'
+import { beforeEach, describe, expect, it } from 'vitest'
+import type { Db } from '../../src/db/index.js'
+import { createTestApp, createTestDb, issueToken, type TestApp } from '../helpers/app.js'
 import { specOperations } from './operations.js'
 import { stateSnapshot } from './support.js'
 
@@ -426,8 +426,7 @@ describe('cross-org isolation', () => {
   })
 
   beforeEach(async () => {
-    db = openDb({ path: ':memory:' })
-    runMigrations(db)
+    db = createTestDb({ path: ':memory:' })
     t = await createTestApp({ db, orgSlug: 'org-a' })
     const orgB = await t.services.orgs.create({ slug: 'org-b', name: 'B Corp' })
     bOrgId = Number(orgB.id)
@@ -478,10 +477,6 @@ describe('cross-org isolation', () => {
     }
     // Ids that name nothing must really name nothing.
     for (const id of [NONE.labelId, NONE.repoId, NONE.tokenId]) expect(Number(id)).toBeGreaterThan(100)
-  })
-  afterEach(async () => {
-    await t.close()
-    db.$client.close()
   })
 
   it('covers every operation under /orgs/{org_slug} of the spec but the full-scan and supported-files ones', () => {

@@ -1,12 +1,12 @@
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import { runCli } from '../../src/cli/program.js'
 import { testConfig } from '../../src/config.js'
 import { closeDb, createRepositories, openDb, runMigrations } from '../../src/db/index.js'
 import { createServices } from '../../src/services/index.js'
 import { createTestApp, type TestApp } from '../helpers/app.js'
-import { type TempDir, tempDir } from './support.js'
+import { useTempDir } from '../helpers/fixtures.js'
 
 /**
  * Every state the API and the admin CLI can create survives export → import (issue 10, row 10):
@@ -105,11 +105,7 @@ const cliOperation = fc.oneof(
   }),
 )
 
-let dir: TempDir
-beforeAll(() => {
-  dir = tempDir('round-trip')
-})
-afterAll(() => dir.remove())
+const dir = useTempDir('round-trip', { shared: true })
 
 async function run(
   t: TestApp,

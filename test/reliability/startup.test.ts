@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
-import { createServer, type Server } from 'node:net'
-import { afterEach, describe, expect, it } from 'vitest'
-import { root, type StartedServer, startServer } from '../helpers/process.js'
-import { type TempDir, tempDir } from './support.js'
+import { createServer } from 'node:net'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { tempDir } from '../helpers/fixtures.js'
+import { type RunResult, run, runCli, startServer } from '../helpers/process.js'
 
 /**
  * Start-up failures (issue 10, rows 11 and 12), through the real entry point in a child process:
@@ -11,70 +10,21 @@ import { type TempDir, tempDir } from './support.js'
  * or a busy loop; and a first run that cannot bind its port creates nothing it cannot show again.
  */
 
-interface Exit {
-  code: number | null
-  signal: NodeJS.Signals | null
-  stdout: string
-  stderr: string
-  ms: number
-}
-
-/** Runs an entry point until it exits; killed (and reported so) if it is still running after `limitMs`. */
-function run(entry: string, args: string[], env: Record<string, string>, limitMs = 20_000): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now()
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env },
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString()
-    })
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString()
-    })
-    const timer = setTimeout(() => child.kill('SIGKILL'), limitMs)
-    child.on('error', reject)
-    child.on('close', (code, signal) => {
-      clearTimeout(timer)
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - started })
-    })
-  })
-}
-
-const runServer = (env: Record<string, string>, limitMs?: number) => run('src/server.ts', [], env, limitMs)
-
-let dirs: TempDir[] = []
-let servers: StartedServer[] = []
-let blockers: Server[] = []
-afterEach(async () => {
-  for (const server of servers) await server.stop()
-  for (const blocker of blockers) await new Promise((done) => blocker.close(done))
-  for (const dir of dirs) dir.remove()
-  dirs = []
-  servers = []
-  blockers = []
-})
-
-function dir(prefix: string) {
-  const made = tempDir(prefix)
-  dirs.push(made)
-  return made
-}
+/** The server's entry point until it exits; killed (and reported so) if still running after `limitMs`. */
+const runServer = (env: Record<string, string>, limitMs = 20_000) =>
+  run('src/server.ts', [], { LOG_LEVEL: 'info', ...env }, { limitMs })
 
 /** A port held by another listener for the rest of the test. */
 async function takenPort(): Promise<number> {
   const blocker = createServer()
-  blockers.push(blocker)
+  onTestFinished(() => new Promise<void>((done) => blocker.close(() => done())))
   await new Promise<void>((done) => blocker.listen(0, '127.0.0.1', done))
   const address = blocker.address()
   if (!address || typeof address === 'string') throw new Error('no port')
   return address.port
 }
 
-function expectOneLineConfigError(exit: Exit, pattern: RegExp) {
+function expectOneLineConfigError(exit: RunResult, pattern: RegExp) {
   expect(exit.signal, `still running after ${exit.ms} ms (a busy loop?)`).toBeNull()
   expect(exit.code, exit.stderr).toBe(78)
   const lines = exit.stderr.trimEnd().split('\n')
@@ -93,7 +43,7 @@ describe('start-up failures: one line naming the variable, exit 78 (row 11)', ()
   }, 30_000)
 
   it('DATABASE_PATH under a file, where its folder cannot be created', async () => {
-    const file = dir('startup-file').file('plain-file')
+    const file = tempDir('startup-file').file('plain-file')
     writeFileSync(file, 'not a folder')
     const exit = await runServer({ DATABASE_PATH: `${file}/sub/socket.db`, PORT: '0' })
     expectOneLineConfigError(exit, /^Cannot start: DATABASE_PATH=".*plain-file\/sub\/socket\.db": .*is not a folder/)
@@ -105,7 +55,7 @@ describe('start-up failures: one line naming the variable, exit 78 (row 11)', ()
   }, 30_000)
 
   it('the admin CLI on such a path: one error line and exit 1, no busy loop either', async () => {
-    const exit = await run('src/cli/main.ts', ['orgs', 'list', '--database', '/proc/x/db'], {}, 15_000)
+    const exit = await runCli(['orgs', 'list', '--database', '/proc/x/db'], { LOG_LEVEL: 'info' }, { limitMs: 15_000 })
     expect(exit.signal, `still running after ${exit.ms} ms (a busy loop?)`).toBeNull()
     expect(exit.code).toBe(1)
     expect(exit.stderr).toBe('error: cannot create the folder "/proc/x" (ENOENT)\n')
@@ -123,7 +73,7 @@ describe('start-up failures: one line naming the variable, exit 78 (row 11)', ()
 
 describe('a first run whose port is taken (row 12)', () => {
   it('creates no org and no token, so the next start is a first run that prints the token', async () => {
-    const database = dir('startup-bootstrap').file('socket.db')
+    const database = tempDir('startup-bootstrap').file('socket.db')
     const port = await takenPort()
     const failed = await runServer({ DATABASE_PATH: database, PORT: String(port), BOOTSTRAP_ORG_SLUG: 'first' })
     expectOneLineConfigError(failed, /is already in use$/)
@@ -131,7 +81,6 @@ describe('a first run whose port is taken (row 12)', () => {
     expect(failed.stdout).not.toContain('sktsec_')
 
     const server = await startServer({ DATABASE_PATH: database, BOOTSTRAP_ORG_SLUG: 'first' })
-    servers.push(server)
     const printed = /first run: created org "first".*\n\s+org:\s+first\n\s+token: (sktsec_\w+)/.exec(server.output())
     expect(printed, server.output()).not.toBeNull()
     const response = await fetch(`${server.url}/v0/orgs/first/repos`, {

@@ -1,26 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { connect } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type Database from 'better-sqlite3'
-import type { FastifyInstance } from 'fastify'
 
 /** Shared pieces of the reliability suites (test/reliability/*.test.ts). */
-
-export interface TempDir {
-  path: string
-  file(name: string): string
-  remove(): void
-}
-
-export function tempDir(prefix: string): TempDir {
-  const path = mkdtempSync(join(tmpdir(), `srs-rel-${prefix}-`))
-  return {
-    path,
-    file: (name) => join(path, name),
-    remove: () => rmSync(path, { recursive: true, force: true }),
-  }
-}
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -70,102 +50,24 @@ export function stateSnapshot(sqlite: Database.Database, orgId?: number): Record
   if (orgId === undefined) queries.sqlite_sequence = 'SELECT * FROM sqlite_sequence ORDER BY name'
   const snapshot: Record<string, string> = {}
   for (const [table, query] of Object.entries(queries)) {
-    snapshot[table] = JSON.stringify(sqlite.prepare(query).raw(true).all())
+    snapshot[table] = JSON.stringify(prepared(sqlite, query).all())
   }
   return snapshot
+}
+
+// The fuzz suite snapshots after every request: statements are prepared once per database.
+const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>()
+function prepared(sqlite: Database.Database, query: string): Database.Statement {
+  const byQuery = statements.get(sqlite) ?? new Map<string, Database.Statement>()
+  statements.set(sqlite, byQuery)
+  const statement = byQuery.get(query) ?? sqlite.prepare(query).raw(true)
+  byQuery.set(query, statement)
+  return statement
 }
 
 /** Tables whose content differs between two snapshots. */
 export function changedTables(before: Record<string, string>, after: Record<string, string>): string[] {
   return Object.keys({ ...before, ...after }).filter((table) => before[table] !== after[table])
-}
-
-/** Listens on a free port of 127.0.0.1; resolves to `http://127.0.0.1:<port>`. */
-export async function listen(app: FastifyInstance): Promise<{ origin: string; port: number }> {
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const address = app.server.address()
-  if (!address || typeof address === 'string') throw new Error('not listening on a TCP port')
-  return { origin: `http://127.0.0.1:${address.port}`, port: address.port }
-}
-
-export interface RawResponse {
-  status: number
-  headers: Record<string, string>
-  body: string
-}
-
-/**
- * Sends bytes as they are over a fresh TCP connection (so a request can carry what fetch refuses
- * to send: two Authorization headers, raw UTF-8 in a header) and reads the answer until the
- * server closes the connection (the request should say `Connection: close`).
- */
-export function rawHttp(port: number, request: string | Buffer, timeoutMs = 10_000): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1')
-    const chunks: Buffer[] = []
-    const timer = setTimeout(() => {
-      socket.destroy()
-      reject(new Error('raw HTTP request timed out'))
-    }, timeoutMs)
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk))
-    socket.on('error', (error) => {
-      // The server may reset the connection after answering (e.g. a 431); what arrived still counts.
-      if (chunks.length === 0) {
-        clearTimeout(timer)
-        reject(error)
-      }
-    })
-    socket.on('close', () => {
-      clearTimeout(timer)
-      const text = Buffer.concat(chunks).toString('utf8')
-      const split = text.indexOf('\r\n\r\n')
-      const head = split === -1 ? text : text.slice(0, split)
-      const [statusLine = '', ...headerLines] = head.split('\r\n')
-      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? 0)
-      const headers: Record<string, string> = {}
-      for (const line of headerLines) {
-        const colon = line.indexOf(':')
-        if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim()
-      }
-      let body = split === -1 ? '' : text.slice(split + 4)
-      if (headers['transfer-encoding'] === 'chunked') body = dechunk(body)
-      resolve({ status, headers, body })
-    })
-    socket.write(request)
-  })
-}
-
-function dechunk(body: string): string {
-  let out = ''
-  let rest = body
-  for (;;) {
-    const lineEnd = rest.indexOf('\r\n')
-    if (lineEnd === -1) return out
-    const size = Number.parseInt(rest.slice(0, lineEnd), 16)
-    if (!size) return out
-    out += rest.slice(lineEnd + 2, lineEnd + 2 + size)
-    rest = rest.slice(lineEnd + 2 + size + 2)
-  }
-}
-
-/** fetch with the redirect left alone (a 302 is an answer here, not something to follow). */
-export async function call(
-  origin: string,
-  method: string,
-  path: string,
-  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
-): Promise<{ status: number; headers: Headers; text: string; json: () => unknown }> {
-  const headers: Record<string, string> = { ...options.headers }
-  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`
-  if (options.body !== undefined) headers['content-type'] = 'application/json'
-  const response = await fetch(`${origin}${path}`, {
-    method,
-    headers,
-    redirect: 'manual',
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-  })
-  const text = await response.text()
-  return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) }
 }
 
 /** How many of each value (e.g. status codes). */
