@@ -1,7 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { type Db, openDb, runMigrations } from '../src/db/index.js'
-import { createTestApp, issueToken, request, type TestApp } from './helpers/app.js'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import type { Db } from '../src/db/index.js'
+import { createTestApp, createTestDb, issueToken, request, type TestApp, useTestApp } from './helpers/app.js'
 import { createLabel } from './helpers/labels.js'
 
 /** The audit log (docs/audit-log.md): what changed in the org, by which token, in the change's transaction. */
@@ -32,13 +32,11 @@ async function tokenId(t: TestApp, name: string): Promise<string> {
 }
 
 describe('audit log', () => {
-  let t: TestApp
   let clock: number
-  beforeEach(async () => {
+  const t = useTestApp(() => {
     clock = Date.parse('2030-06-01T12:00:00Z')
-    t = await createTestApp({ now: () => clock })
+    return { now: () => clock }
   })
-  afterEach(() => t.close())
 
   it('records every change this server can cause, newest first, with the token as actor', async () => {
     const tick = () => {
@@ -214,11 +212,7 @@ describe('audit log', () => {
 describe('audit log retention', () => {
   let db: Db
   beforeEach(() => {
-    db = openDb({ path: ':memory:' })
-    runMigrations(db)
-  })
-  afterEach(() => {
-    db.$client.close()
+    db = createTestDb({ path: ':memory:' })
   })
 
   it('events older than AUDIT_LOG_RETENTION_DAYS are pruned when the server starts, newer ones stay', async () => {
@@ -231,40 +225,25 @@ describe('audit log retention', () => {
 
     clock += 15 * 86_400_000 // 'old' is 35 days old now, 'recent' 15
     const second = await createTestApp({ db, now: () => clock, config: { auditLogRetentionDays: 30 } })
-    try {
-      const names = async () =>
-        (await second.services.audit.list(second.org.id, { perPage: 100, page: '1' })).events.map(
-          (event) => (event.payload.label as { name: string }).name,
-        )
-      const deadline = Date.now() + 5000
-      while ((await names()).includes('old') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
-      expect(await names()).toEqual(['recent'])
-    } finally {
-      await second.close()
-    }
+    const names = async () =>
+      (await second.services.audit.list(second.org.id, { perPage: 100, page: '1' })).events.map(
+        (event) => (event.payload.label as { name: string }).name,
+      )
+    await vi.waitFor(async () => expect(await names()).toEqual(['recent']), { timeout: 5000, interval: 10 })
   })
 
   it('prunes in batches until nothing is left past the retention; 0 keeps everything', async () => {
     let clock = Date.parse('2030-01-01T00:00:00Z')
     const t = await createTestApp({ db, now: () => clock, config: { auditLogRetentionDays: 0 } })
-    try {
-      const insert = db.$client.prepare(
-        "INSERT INTO audit_events (org_id, type, payload, created_at) VALUES (?, 'CreateLabel', '{}', ?)",
-      )
-      for (let i = 0; i < 1200; i++) insert.run(Number(t.org.id), clock)
-      clock += 400 * 86_400_000
-      expect(await t.services.audit.prune()).toBe(0)
-    } finally {
-      await t.close()
-    }
-    const pruning = await createTestApp({ db, now: () => clock, config: { auditLogRetentionDays: 365 } })
-    try {
-      const count = () => (db.$client.prepare('SELECT count(*) AS n FROM audit_events').get() as { n: number }).n
-      const deadline = Date.now() + 5000
-      while (count() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
-      expect(count()).toBe(0)
-    } finally {
-      await pruning.close()
-    }
+    const insert = db.$client.prepare(
+      "INSERT INTO audit_events (org_id, type, payload, created_at) VALUES (?, 'CreateLabel', '{}', ?)",
+    )
+    for (let i = 0; i < 1200; i++) insert.run(Number(t.org.id), clock)
+    clock += 400 * 86_400_000
+    expect(await t.services.audit.prune()).toBe(0)
+    await t.close()
+    await createTestApp({ db, now: () => clock, config: { auditLogRetentionDays: 365 } })
+    const count = () => (db.$client.prepare('SELECT count(*) AS n FROM audit_events').get() as { n: number }).n
+    await vi.waitFor(() => expect(count()).toBe(0), { timeout: 5000, interval: 10 })
   })
 })

@@ -1,23 +1,16 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { existsSync } from 'node:fs'
+import { describe, expect, it, vi } from 'vitest'
+import { useTempDir } from './helpers/fixtures.js'
+import { call } from './helpers/http.js'
 import { type StartedServer, startServer } from './helpers/process.js'
 
 /** The real entry point, as `npm start` runs it: config, migrations, bootstrap, listen, shutdown. */
 describe('server start-up', () => {
-  let dir: string
+  const dir = useTempDir('server')
+  // The test's server (stopped when the test finishes, by startServer).
   let server: StartedServer | undefined
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'srs-server-'))
-  })
-  afterEach(async () => {
-    await server?.stop('SIGKILL')
-    server = undefined
-    rmSync(dir, { recursive: true, force: true })
-  })
 
-  const db = () => join(dir, 'nested', 'folder', 'socket.db')
+  const db = () => dir.file('nested/folder/socket.db')
   const api = (path: string, token: string, init: RequestInit = {}) =>
     fetch(`${server?.url}/v0${path}`, {
       ...init,
@@ -74,17 +67,28 @@ describe('server start-up', () => {
       ADMIN_SECRET: secret,
     })
     const url = server.url
-    const fault = await fetch(`${url}/_admin/faults`, {
-      method: 'POST',
-      headers: { 'x-admin-secret': secret, 'content-type': 'application/json' },
-      body: JSON.stringify({ operationId: 'getOrgRepoList', delayMs: 1500 }),
+    const admin = { 'x-admin-secret': secret }
+    const fault = await call(url, 'POST', '/_admin/faults', {
+      headers: admin,
+      body: { operationId: 'getOrgRepoList', delayMs: 3000, times: 1 },
     })
     expect(fault.status).toBe(201)
-    const inFlight = api('/orgs/acme/repos', token)
-    await new Promise((resolve) => setTimeout(resolve, 400))
+    let answered = false
+    const inFlight = api('/orgs/acme/repos', token).finally(() => {
+      answered = true
+    })
+    // In flight: the request has taken its one-time fault and waits out the delay.
+    await vi.waitFor(
+      async () => expect((await call(url, 'GET', '/_admin/faults', { headers: admin })).json()).toEqual({ faults: [] }),
+      {
+        timeout: 10_000,
+        interval: 20,
+      },
+    )
     const exited = server.stop('SIGTERM')
-    await new Promise((resolve) => setTimeout(resolve, 200))
-    await expect(fetch(`${url}/health`)).rejects.toThrow()
+    // New connections are refused while the in-flight request is still being answered.
+    await vi.waitFor(() => expect(fetch(`${url}/health`)).rejects.toThrow(), { timeout: 10_000, interval: 20 })
+    expect(answered).toBe(false)
     const response = await inFlight
     expect(response.status).toBe(200)
     expect(await response.json()).toEqual({ results: [], nextPage: null })

@@ -1,6 +1,7 @@
+import type Database from 'better-sqlite3'
 import fc from 'fast-check'
 import type { FastifyInstance } from 'fastify'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { testConfig } from '../../src/config.js'
 import { type Db, openDb, runMigrations } from '../../src/db/index.js'
@@ -42,6 +43,8 @@ const SEED = process.env.FUZZ_SEED === undefined ? Date.now() % 2_147_483_647 : 
 const RUNS_PER_OPERATION = Number(process.env.FUZZ_RUNS ?? 600)
 const CHAOS_RUNS = Math.ceil(RUNS_PER_OPERATION * 1.5)
 const RESEED_EVERY = 250
+/** A few seconds each on an idle machine; some seeds generate many megabyte bodies, and the machine may be loaded. */
+const FUZZ_TIMEOUT_MS = 180_000
 /** One seed per operation, derived from the run's seed and the operationId. */
 const seedOf = (name: string) => [...name].reduce((h, c) => (h * 31 + c.charCodeAt(0)) | 0, SEED)
 const BODY_LIMIT = 1024 * 1024
@@ -715,12 +718,21 @@ describe('fuzzing every operation of the spec', () => {
   let sent = 0
   let sinceReseed = 0
   let snapshot: Record<string, string> = {}
+  /** Which test's world this is: each test builds its own. */
+  let generation = 0
   const problems = new Map<string, Problem>()
   const statuses = new Map<string, Record<number, number>>()
 
-  beforeAll(async () => {
+  // Each test fuzzes a world of its own: a fresh database and app, both orgs seeded, nothing counted yet.
+  beforeEach(async () => {
     db = openDb({ path: ':memory:' })
     runMigrations(db)
+    generation++
+    worldQueries = undefined
+    logs.length = 0
+    sent = 0
+    problems.clear()
+    statuses.clear()
     app = await buildApp({
       config: testConfig({ logLevel: 'error', bodyLimit: BODY_LIMIT }),
       db,
@@ -732,10 +744,10 @@ describe('fuzzing every operation of the spec', () => {
     acmeId = Number((await services.orgs.create({ slug: 'acme' })).id)
     otherId = Number((await services.orgs.create({ slug: 'other' })).id)
     await reseed()
-  })
-  afterAll(async () => {
-    await app?.close()
-    db?.$client.close()
+    return async () => {
+      await app.close()
+      db.$client.close()
+    }
   })
 
   /** Puts both orgs back in a known, non-trivial state (fuzzed deletes and renames wear it down). */
@@ -775,21 +787,21 @@ describe('fuzzing every operation of the spec', () => {
     snapshot = stateSnapshot(db.$client)
   }
 
+  /** What the generated references can point at now (the statements are prepared once per database). */
+  let worldQueries: Record<keyof World, Database.Statement> | undefined
   function world(): World {
     const sqlite = db.$client
+    worldQueries ??= {
+      repos: sqlite.prepare('SELECT slug, CAST(id AS TEXT) AS id, workspace FROM repos WHERE org_id = ? ORDER BY id'),
+      labels: sqlite.prepare('SELECT CAST(id AS TEXT) AS id, name FROM labels WHERE org_id = ? ORDER BY id'),
+      otherRepos: sqlite.prepare('SELECT slug, CAST(id AS TEXT) AS id FROM repos WHERE org_id = ? ORDER BY id'),
+      otherLabels: sqlite.prepare('SELECT CAST(id AS TEXT) AS id FROM labels WHERE org_id = ? ORDER BY id'),
+    }
     return {
-      repos: sqlite
-        .prepare('SELECT slug, CAST(id AS TEXT) AS id, workspace FROM repos WHERE org_id = ? ORDER BY id')
-        .all(acmeId) as World['repos'],
-      labels: sqlite
-        .prepare('SELECT CAST(id AS TEXT) AS id, name FROM labels WHERE org_id = ? ORDER BY id')
-        .all(acmeId) as World['labels'],
-      otherRepos: sqlite
-        .prepare('SELECT slug, CAST(id AS TEXT) AS id FROM repos WHERE org_id = ? ORDER BY id')
-        .all(otherId) as World['otherRepos'],
-      otherLabels: sqlite
-        .prepare('SELECT CAST(id AS TEXT) AS id FROM labels WHERE org_id = ? ORDER BY id')
-        .all(otherId) as World['otherLabels'],
+      repos: worldQueries.repos.all(acmeId) as World['repos'],
+      labels: worldQueries.labels.all(acmeId) as World['labels'],
+      otherRepos: worldQueries.otherRepos.all(otherId) as World['otherRepos'],
+      otherLabels: worldQueries.otherLabels.all(otherId) as World['otherLabels'],
     }
   }
 
@@ -869,10 +881,15 @@ describe('fuzzing every operation of the spec', () => {
   }
 
   /**
-   * Percent-encodes the UTF-8 of a string (encodeURIComponent throws on a lone surrogate; a client
-   * that sends one anyway sends the UTF-8 of U+FFFD).
+   * Percent-encodes the UTF-8 of a string, every byte but the unreserved characters of RFC 3986
+   * (encodeURIComponent throws on a lone surrogate; a client that sends one anyway sends the UTF-8 of U+FFFD).
    */
   function encode(text: string): string {
+    try {
+      return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    } catch {
+      // a lone surrogate: byte by byte below
+    }
     let out = ''
     for (const byte of Buffer.from(text, 'utf8')) {
       const char = String.fromCharCode(byte)
@@ -944,15 +961,22 @@ describe('fuzzing every operation of the spec', () => {
   }
 
   async function fire(draft: Draft, label: string): Promise<number> {
+    // A property still running after its test timed out must not fire into the next test's world.
+    const mine = generation
+    const stillMine = () => {
+      if (mine !== generation) throw new Error('the test of this request has ended')
+    }
     let current = world()
     // Fuzzed deletes wear the state down; keep something to hit.
     if (sinceReseed >= RESEED_EVERY || current.repos.length < 3 || current.labels.length < 2) {
       await reseed()
+      stillMine()
       current = world()
     }
     const request = materialize(draft, current)
     const logsBefore = logs.length
     const response = await app.inject(request)
+    stillMine()
     sent++
     sinceReseed++
     const status = response.statusCode
@@ -1012,7 +1036,6 @@ describe('fuzzing every operation of the spec', () => {
   it.each(operations.map((op) => [op.operationId, op] as const))(
     '%s: no 5xx, only Socket error bodies, no change from a rejected request',
     async (operationId, op) => {
-      await reseed()
       await fc.assert(
         fc.asyncProperty(draftFor(op), async (draft) => {
           await fire(draft, operationId)
@@ -1021,8 +1044,9 @@ describe('fuzzing every operation of the spec', () => {
       )
       const found = report((kind) => kind.startsWith(`${operationId}:`))
       expect(found, `FUZZ_SEED=${SEED} — ${operationId}: ${JSON.stringify(statuses.get(operationId))}`).toEqual([])
+      expect(sent).toBe(RUNS_PER_OPERATION)
     },
-    60_000,
+    FUZZ_TIMEOUT_MS,
   )
 
   const poisonable = operations.filter(
@@ -1032,7 +1056,6 @@ describe('fuzzing every operation of the spec', () => {
   it.each(poisonable.map((op) => [op.operationId, op] as const))(
     '%s: a non-finite number, a lone surrogate or a control character is refused (4xx) and changes nothing',
     async (operationId, op) => {
-      await reseed()
       const label = `poisoned ${operationId}`
       await fc.assert(
         fc.asyncProperty(poisonedDraft(op), async (draft) => {
@@ -1047,63 +1070,68 @@ describe('fuzzing every operation of the spec', () => {
       expect(found, `FUZZ_SEED=${SEED} — ${label}: ${JSON.stringify(statuses.get(label))}`).toEqual([])
       // The poison was tried, not lost on the way: most answers are the 400 of a refused value.
       expect(statuses.get(label)?.[400] ?? 0).toBeGreaterThan(Math.ceil(RUNS_PER_OPERATION / 3) / 4)
+      expect(sent).toBe(Math.ceil(RUNS_PER_OPERATION / 3))
     },
-    60_000,
+    FUZZ_TIMEOUT_MS,
   )
 
-  it('chaos: any method on any path, a route or not — the same three rules', async () => {
-    await reseed()
-    const junkPaths = [
-      '/v0',
-      '/v0/',
-      '/v0/orgs',
-      '/v0/orgs/{org_slug}',
-      '/v0/orgs/{org_slug}/repos/labels/{label_id}/associate/extra',
-      '/v0/../v0/orgs/{org_slug}/repos',
-      '//v0/orgs/{org_slug}/repos',
-      '/v0/orgs/{org_slug}/repos/labels/{label_id}/label-setting/x',
-      '/v1/orgs/{org_slug}/repos',
-      '/V0/orgs/{org_slug}/repos',
-      '/v0/ORGS/{org_slug}/repos',
-      '/v0/orgs/{org_slug}/repos/{repo_slug}/labels',
-      '/v0/orgs/{org_slug}/repos/',
-      '/v0/orgs/{org_slug}/repos/labels/',
-      '/v0/quota/x',
-      '/v0/organizations/{org_slug}',
-      '/openapi.json',
-      '/health',
-      '/ready',
-      '/docs/{repo_slug}',
-      '/_admin/reset',
-    ]
-    const chaos = fc
-      .record({
-        op: fc.constantFrom(...operations),
-        path: fc.option(fc.constantFrom(...junkPaths), { nil: undefined, freq: 2 }),
-        method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'),
-      })
-      .chain(({ op, path, method }) =>
-        draftFor(op).map((draft): Draft => {
-          const pathParams = { ...draft.pathParams }
-          pathParams.org_slug ??= { value: 'acme', raw: false }
-          pathParams.repo_slug ??= { value: 'web', raw: false }
-          pathParams.label_id ??= { value: { $ref: 'labelId', i: 0 }, raw: false }
-          return path === undefined
-            ? { ...draft, method, pathParams }
-            : { ...draft, method, pathParams, path, absolute: true }
+  it(
+    'chaos: any method on any path, a route or not — the same three rules',
+    async () => {
+      const junkPaths = [
+        '/v0',
+        '/v0/',
+        '/v0/orgs',
+        '/v0/orgs/{org_slug}',
+        '/v0/orgs/{org_slug}/repos/labels/{label_id}/associate/extra',
+        '/v0/../v0/orgs/{org_slug}/repos',
+        '//v0/orgs/{org_slug}/repos',
+        '/v0/orgs/{org_slug}/repos/labels/{label_id}/label-setting/x',
+        '/v1/orgs/{org_slug}/repos',
+        '/V0/orgs/{org_slug}/repos',
+        '/v0/ORGS/{org_slug}/repos',
+        '/v0/orgs/{org_slug}/repos/{repo_slug}/labels',
+        '/v0/orgs/{org_slug}/repos/',
+        '/v0/orgs/{org_slug}/repos/labels/',
+        '/v0/quota/x',
+        '/v0/organizations/{org_slug}',
+        '/openapi.json',
+        '/health',
+        '/ready',
+        '/docs/{repo_slug}',
+        '/_admin/reset',
+      ]
+      const chaos = fc
+        .record({
+          op: fc.constantFrom(...operations),
+          path: fc.option(fc.constantFrom(...junkPaths), { nil: undefined, freq: 2 }),
+          method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'),
+        })
+        .chain(({ op, path, method }) =>
+          draftFor(op).map((draft): Draft => {
+            const pathParams = { ...draft.pathParams }
+            pathParams.org_slug ??= { value: 'acme', raw: false }
+            pathParams.repo_slug ??= { value: 'web', raw: false }
+            pathParams.label_id ??= { value: { $ref: 'labelId', i: 0 }, raw: false }
+            return path === undefined
+              ? { ...draft, method, pathParams }
+              : { ...draft, method, pathParams, path, absolute: true }
+          }),
+        )
+      await fc.assert(
+        fc.asyncProperty(chaos, async (draft) => {
+          await fire(draft, 'chaos')
         }),
+        { numRuns: CHAOS_RUNS, seed: SEED, endOnFailure: true },
       )
-    await fc.assert(
-      fc.asyncProperty(chaos, async (draft) => {
-        await fire(draft, 'chaos')
-      }),
-      { numRuns: CHAOS_RUNS, seed: SEED, endOnFailure: true },
-    )
-    expect(
-      report((kind) => kind.startsWith('chaos:')),
-      `FUZZ_SEED=${SEED}`,
-    ).toEqual([])
-  }, 60_000)
+      expect(
+        report((kind) => kind.startsWith('chaos:')),
+        `FUZZ_SEED=${SEED}`,
+      ).toEqual([])
+      expect(sent).toBe(CHAOS_RUNS)
+    },
+    FUZZ_TIMEOUT_MS,
+  )
 
   it('poisons every operation that takes a body or an integer query parameter', () => {
     expect(poisonable.map((op) => op.operationId).sort()).toEqual([
@@ -1132,10 +1160,10 @@ describe('fuzzing every operation of the spec', () => {
     ])
   })
 
-  it('sent at least 10,000 requests in all (with the default FUZZ_RUNS)', () => {
-    expect(sent).toBeGreaterThanOrEqual(
-      operations.length * RUNS_PER_OPERATION + CHAOS_RUNS + poisonable.length * Math.ceil(RUNS_PER_OPERATION / 3),
-    )
-    if (process.env.FUZZ_RUNS === undefined) expect(sent).toBeGreaterThanOrEqual(10_000)
+  it('sends at least 10,000 requests in all (with the default FUZZ_RUNS): each test above checks its own count', () => {
+    const planned =
+      operations.length * RUNS_PER_OPERATION + CHAOS_RUNS + poisonable.length * Math.ceil(RUNS_PER_OPERATION / 3)
+    expect(planned).toBeGreaterThanOrEqual(operations.length * RUNS_PER_OPERATION + CHAOS_RUNS)
+    if (process.env.FUZZ_RUNS === undefined) expect(planned).toBeGreaterThanOrEqual(10_000)
   })
 })
