@@ -80,3 +80,29 @@ describe('production launch', () => {
     expect(fromBench).toEqual(fromStart)
   })
 })
+
+describe('test projects (vitest.config.ts)', () => {
+  /** The `processTests` patterns of vitest.config.ts, as written. */
+  const processTests = (): string[] => {
+    const config = readFileSync(join(root, 'vitest.config.ts'), 'utf8')
+    const list = /export const processTests = \[([^\]]*)\]/.exec(config)?.[1] ?? ''
+    return [...list.matchAll(/'([^']+)'/g)].map((m) => m[1] ?? '')
+  }
+  const matches = (file: string, pattern: string) =>
+    pattern.includes('**/') ? file.startsWith(pattern.slice(0, pattern.indexOf('**/'))) : file === pattern
+
+  it('puts every suite that starts a child process in the process project', () => {
+    const suites = readdirSync(join(root, 'test'), { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.test.ts'))
+      .map((file) => `test/${file}`)
+    const starting = suites.filter((file) => {
+      const text = readFileSync(join(root, file), 'utf8')
+      const helpers = /import \{([^}]*)\} from '(?:\.\.?\/)+helpers\/process\.js'/.exec(text)?.[1] ?? ''
+      return /\b(run|runCli|startServer)\b/.test(helpers) || /^import .* from 'node:child_process'$/m.test(text)
+    })
+    expect(starting).toContain('test/admin-cli.test.ts')
+    expect(starting).toContain('test/official-cli.test.ts')
+    const patterns = processTests()
+    expect(starting.filter((file) => !patterns.some((pattern) => matches(file, pattern)))).toEqual([])
+  })
+})
