@@ -12,8 +12,8 @@ import { beforeAll, beforeEach, onTestFinished } from 'vitest'
 
 /**
  * A resource for each test of the enclosing describe block (`shared`: one for all its tests), built
- * by a `beforeEach` (`beforeAll`) and closed after it. The answer stands for the current resource:
- * reading it outside a test (while the file is collected) throws.
+ * by a `beforeEach` (`beforeAll`) and closed after the test (the block). The answer stands for the
+ * current resource: reading it outside a test (while the file is collected) throws.
  */
 export function useFixture<T extends object>(
   create: () => T | Promise<T>,
@@ -21,14 +21,21 @@ export function useFixture<T extends object>(
 ): T {
   let current: T | undefined
   const close = options.close ?? ((value: T) => (value as unknown as { close(): unknown }).close())
-  ;(options.shared ? beforeAll : beforeEach)(async () => {
+  const build = async () => {
     const value = await create()
     current = value
     return async () => {
       current = undefined
       await close(value)
     }
-  })
+  }
+  if (options.shared) beforeAll(build)
+  else {
+    beforeEach(async () => {
+      // The last of the test's clean-ups: after what the test itself opened (a server on a file of this folder).
+      onTestFinished(await build())
+    })
+  }
   const live = (): T => {
     if (current === undefined) throw new Error('a fixture of useFixture() is only there while a test runs')
     return current
