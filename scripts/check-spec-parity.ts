@@ -5,7 +5,8 @@
  *
  * <dir> holds Socket's `socket-repos-api-openapi.yml` (the contract for the 15 Repos and Repo Labels operations)
  * and `socket-openapi-full.json` (Socket's full, newer spec: the contract of GET /quota, GET /organizations, the org
- * security and license policy, the audit log, the API-token operations and the supported-files operations, and the source of the compatible
+ * security and license policy, the audit log, the API-token operations, the supported-files, full-scan and diff-scan
+ * operations, and the source of the compatible
  * additions we serve). Default: ../shared/upstream from the repository root; a given relative path is read from
  * the current directory.
  *
@@ -520,6 +521,11 @@ const fullSpecOperations = [
   'GET /orgs/{org_slug}/full-scans/{full_scan_id}',
   'DELETE /orgs/{org_slug}/full-scans/{full_scan_id}',
   'GET /orgs/{org_slug}/full-scans/{full_scan_id}/metadata',
+  'GET /orgs/{org_slug}/full-scans/diff',
+  'GET /orgs/{org_slug}/diff-scans',
+  'POST /orgs/{org_slug}/diff-scans/from-ids',
+  'GET /orgs/{org_slug}/diff-scans/{diff_scan_id}',
+  'DELETE /orgs/{org_slug}/diff-scans/{diff_scan_id}',
 ]
 
 interface Target {

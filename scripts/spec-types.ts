@@ -4,6 +4,10 @@
  *   npm run spec:types              regenerate the file
  *   npm run spec:types -- --check   exit 1 when the committed file is not what generation gives now (.ci/run)
  *
+ * `--default-non-nullable false`: a property with a `default` stays optional unless the schema requires it. A
+ * default documents a value (Socket gives most properties one); it does not make the property present on the wire
+ * (a diff artifact has no `size`, `license` or `subpath` here).
+ *
  * Generation runs into a temporary folder first, so a check never touches the committed file. The output
  * depends on the spec and the pinned openapi-typescript version only (no date, no path in it).
  */
@@ -23,7 +27,7 @@ const cli = join(dirname(createRequire(import.meta.url).resolve('openapi-typescr
 const dir = mkdtempSync(join(tmpdir(), 'socket-repos-spec-types-'))
 try {
   const generated = join(dir, 'api.d.ts')
-  execFileSync(process.execPath, [cli, SPEC, '--output', generated], {
+  execFileSync(process.execPath, [cli, SPEC, '--default-non-nullable', 'false', '--output', generated], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit'],
   })

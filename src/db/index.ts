@@ -1,6 +1,7 @@
 import type { Db } from './client.js'
 import { createDataVersions } from './data-versions.js'
 import { createAuditRepository } from './repositories/audit-repository.js'
+import { createDiffScanRepository } from './repositories/diff-scan-repository.js'
 import { createFullScanRepository } from './repositories/full-scan-repository.js'
 import { createHealthRepository } from './repositories/health-repository.js'
 import { createLabelRepository } from './repositories/label-repository.js'
@@ -27,6 +28,7 @@ export function createRepositories(db: Db) {
     repos,
     labels: createLabelRepository(db, versions, audit.write),
     fullScans: createFullScanRepository(db, { repos }, versions),
+    diffScans: createDiffScanRepository(db),
   }
   return {
     ...parts,

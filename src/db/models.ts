@@ -161,6 +161,7 @@ export interface OrgState {
   /** The org's own policy; undefined: the defaults (no row). */
   policy?: OrgPolicy
   fullScans: FullScanState[]
+  diffScans: DiffScanState[]
 }
 
 /** A full scan as fixtures hold it: its repo by slug, its files, and the packages read from them. */
@@ -245,4 +246,32 @@ export interface FullScan extends FullScanFields {
 export interface ScanFile {
   path: string
   content: Buffer
+}
+
+/** What a diff scan records besides its two scans. */
+export interface DiffScanFields {
+  description: string | null
+  externalHref: string | null
+  merge: boolean
+}
+
+/** A stored diff scan: two full scans of one repo, compared when read. */
+export interface DiffScan extends DiffScanFields {
+  id: string
+  orgId: string
+  repoId: string
+  beforeScanId: string
+  afterScanId: string
+  createdAt: number
+  updatedAt: number
+}
+
+/** A diff scan as fixtures hold it: its two scans by their ids in the same fixture. */
+export interface DiffScanState extends DiffScanFields {
+  /** Generated when absent. */
+  id?: string
+  beforeScanId: string
+  afterScanId: string
+  createdAt?: number
+  updatedAt?: number
 }

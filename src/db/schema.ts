@@ -211,3 +211,42 @@ export const fullScanFiles = sqliteTable(
 )
 
 export type FullScanRow = typeof fullScans.$inferSelect
+
+/**
+ * A diff scan: two full scans of one repo compared. The comparison itself is not stored: it is
+ * computed from the two scans' packages, which never change, and goes with either scan.
+ */
+export const diffScans = sqliteTable(
+  'diff_scans',
+  {
+    /** A UUID, as Socket's `diff_scan_id` path parameter says. */
+    id: text('id').primaryKey(),
+    orgId: integer('org_id')
+      .notNull()
+      .references(() => orgs.id, { onDelete: 'cascade' }),
+    repoId: integer('repo_id')
+      .notNull()
+      .references(() => repos.id, { onDelete: 'cascade' }),
+    beforeScanId: integer('before_scan_id')
+      .notNull()
+      .references(() => fullScans.id, { onDelete: 'cascade' }),
+    afterScanId: integer('after_scan_id')
+      .notNull()
+      .references(() => fullScans.id, { onDelete: 'cascade' }),
+    description: text('description'),
+    externalHref: text('external_href'),
+    merge: integer('merge', { mode: 'boolean' }).notNull().default(false),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    // One diff scan per ordered pair of scans: a second is a duplicate (409, or 302 to the first).
+    uniqueIndex('diff_scans_pair_uq').on(t.beforeScanId, t.afterScanId),
+    index('diff_scans_after_idx').on(t.afterScanId),
+    index('diff_scans_org_created_idx').on(t.orgId, t.createdAt, t.id),
+    index('diff_scans_org_updated_idx').on(t.orgId, t.updatedAt, t.id),
+    index('diff_scans_repo_idx').on(t.repoId),
+  ],
+)
+
+export type DiffScanRow = typeof diffScans.$inferSelect

@@ -166,8 +166,40 @@ export function toJsonSchema(schema: JsonObject, options: JsonSchemaOptions = {}
   }
   // In OpenAPI 3.0 `nullable` admits null even beside an `enum`; for Ajv the enum must say so too.
   if (out.nullable === true && Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null]
+  if (Array.isArray(out.allOf)) return mergeClosedObjects(out)
   if (options.exactNumbers && (out.type === 'integer' || out.type === 'number')) boundNumber(out)
   return out
+}
+
+/**
+ * Socket composes objects as `allOf` of closed objects (a package URL, then what a diff adds to it),
+ * each with `additionalProperties: false`. Read literally by Ajv no value could pass both; meant (and
+ * serialized by fast-json-stringify) as one object with the properties of all. That one object is
+ * what is validated and serialized. Any other `allOf` is left as written.
+ */
+function mergeClosedObjects(schema: JsonObject): JsonObject {
+  const { allOf, ...rest } = schema
+  const parts = allOf as unknown[]
+  const mergeable = parts.every(
+    (part) =>
+      isObject(part) &&
+      part.type === 'object' &&
+      isObject(part.properties) &&
+      Object.keys(part).every((key) =>
+        ['type', 'properties', 'required', 'additionalProperties', 'description'].includes(key),
+      ),
+  )
+  if (!mergeable || Object.keys(rest).some((key) => key !== 'nullable' && key !== 'description')) return schema
+  const objects = parts as JsonObject[]
+  const properties = Object.assign({}, ...objects.map((part) => part.properties as JsonObject)) as JsonObject
+  const required = [...new Set(objects.flatMap((part) => (part.required ?? []) as string[]))]
+  return {
+    ...rest,
+    type: 'object',
+    properties,
+    ...(required.length > 0 ? { required } : {}),
+    ...(objects.every((part) => part.additionalProperties === false) ? { additionalProperties: false } : {}),
+  }
 }
 
 function boundNumber(schema: JsonObject): void {

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js'
 import type { Repositories } from '../db/index.js'
 import { createAuditService } from './audit-service.js'
+import { createDiffScanService } from './diff-scan-service.js'
 import { createFullScanService } from './full-scan-service.js'
 import { createLabelService } from './label-service.js'
 import { createOrgPolicyService } from './org-policy-service.js'
@@ -52,6 +53,7 @@ export function createServices(repositories: Repositories, { config, now = Date.
     }),
     labels: createLabelService({ labels: repositories.labels, now }),
     fullScans: createFullScanService({ fullScans: repositories.fullScans, now }),
+    diffScans: createDiffScanService({ diffScans: repositories.diffScans, fullScans: repositories.fullScans, now }),
     health: repositories.health,
     state: createStateService({
       state: repositories.state,

@@ -127,6 +127,7 @@ export const allScopes: readonly Scope[] = [
   'api-tokens',
   'audit-log',
   'full-scans',
+  'diff-scans',
 ]
 
 const known: ReadonlySet<string> = new Set(knownScopes)

@@ -146,6 +146,20 @@ const fullScanFixture = z.object({
   updated_at: timestamp.optional(),
 })
 
+// A diff scan: the two full scans it compares, by their ids in the same org of the fixture.
+const diffScanFixture = z
+  .object({
+    id: z.uuid().optional(),
+    before_full_scan_id: id,
+    after_full_scan_id: id,
+    description: z.string().max(100_000).nullable().default(null),
+    external_href: line('external_href', 2048).nullable().default(null),
+    merge: z.boolean().default(false),
+    created_at: timestamp.optional(),
+    updated_at: timestamp.optional(),
+  })
+  .strict()
+
 const orgFixture = z.object({
   id: id.optional(),
   slug: orgSlug,
@@ -173,6 +187,7 @@ const orgFixture = z.object({
     .strict()
     .optional(),
   full_scans: z.array(fullScanFixture).default([]),
+  diff_scans: z.array(diffScanFixture).default([]),
 })
 
 export const fixtureSchema = z
@@ -258,6 +273,16 @@ function toSnapshot(fixture: z.output<typeof fixtureSchema>): StateSnapshot {
             ...(scan.updated_at === undefined ? {} : { updatedAt: scan.updated_at }),
           }
         }),
+        diffScans: org.diff_scans.map((diffScan) => ({
+          ...(diffScan.id === undefined ? {} : { id: diffScan.id }),
+          beforeScanId: diffScan.before_full_scan_id,
+          afterScanId: diffScan.after_full_scan_id,
+          description: diffScan.description,
+          externalHref: diffScan.external_href,
+          merge: diffScan.merge,
+          ...(diffScan.created_at === undefined ? {} : { createdAt: diffScan.created_at }),
+          ...(diffScan.updated_at === undefined ? {} : { updatedAt: diffScan.updated_at }),
+        })),
       }),
     ),
   }
@@ -326,6 +351,16 @@ function toFixture(snapshot: StateSnapshot) {
         files: scan.files.map((file) => ({ path: file.path, content_base64: file.content.toString('base64') })),
         created_at: scan.createdAt === undefined ? undefined : iso(scan.createdAt),
         updated_at: scan.updatedAt === undefined ? undefined : iso(scan.updatedAt),
+      })),
+      diff_scans: org.diffScans.map((diffScan) => ({
+        id: diffScan.id,
+        before_full_scan_id: diffScan.beforeScanId,
+        after_full_scan_id: diffScan.afterScanId,
+        description: diffScan.description,
+        external_href: diffScan.externalHref,
+        merge: diffScan.merge,
+        created_at: diffScan.createdAt === undefined ? undefined : iso(diffScan.createdAt),
+        updated_at: diffScan.updatedAt === undefined ? undefined : iso(diffScan.updatedAt),
       })),
     })),
   }

@@ -13,6 +13,7 @@ import type {
   TokenState,
 } from '../models.js'
 import { auditEvents, labels, orgSettings, orgs, repos, tokens } from '../schema.js'
+import type { DiffScanRepository } from './diff-scan-repository.js'
 import type { FullScanRepository } from './full-scan-repository.js'
 import type { LabelRepository } from './label-repository.js'
 import type { OrgRepository } from './org-repository.js'
@@ -53,6 +54,7 @@ export interface StateParts {
   repos: RepoRepository
   labels: LabelRepository
   fullScans: FullScanRepository
+  diffScans: DiffScanRepository
 }
 
 /**
@@ -88,7 +90,7 @@ export function createStateRepository(db: Db, parts: StateParts, versions?: Data
   }
 
   function insertOrg(state: OrgState, now: number) {
-    const counts = { tokens: 0, repos: 0, labels: 0, associations: 0, full_scans: 0 }
+    const counts = { tokens: 0, repos: 0, labels: 0, associations: 0, full_scans: 0, diff_scans: 0 }
     const org = attempt(
       () => parts.orgs.insert(state, now),
       `organization "${state.slug}"`,
@@ -152,18 +154,36 @@ export function createStateRepository(db: Db, parts: StateParts, versions?: Data
         counts.associations++
       }
     }
+    // A fixture's scan ids (as diff scans name them) → the ids they were stored under.
+    const scanIds = new Map<string, string>()
     for (const scan of state.fullScans) {
       const { slug, workspace } = scan.repository
       const repoId = repoIds.get(`${workspace}\u0000${slug}`)
       if (repoId === undefined) {
         throw new ImportConflict(`a full scan names repo "${slug}", which "${org.slug}" does not have`)
       }
-      attempt(
+      const scanId = attempt(
         () => parts.fullScans.insert(scan, org.id, repoId, now),
         `full scan ${scan.id ?? ''} of "${org.slug}"`,
         () => 'it (or its id) already exists',
       )
+      if (scan.id !== undefined) scanIds.set(scan.id, scanId)
       counts.full_scans++
+    }
+    for (const diffScan of state.diffScans) {
+      const what = `diff scan ${diffScan.id ?? ''} of "${org.slug}"`
+      const before = scanIds.get(diffScan.beforeScanId)
+      const after = scanIds.get(diffScan.afterScanId)
+      if (before === undefined || after === undefined) {
+        const missing = before === undefined ? diffScan.beforeScanId : diffScan.afterScanId
+        throw new ImportConflict(`${what} names full scan "${missing}", which "${org.slug}" does not have`)
+      }
+      attempt(
+        () => parts.diffScans.insert(diffScan, org.id, { before, after }, now),
+        what,
+        () => 'its full scans are of different repos, or it (its id, or its pair of scans) already exists',
+      )
+      counts.diff_scans++
     }
     return counts
   }
@@ -187,7 +207,7 @@ export function createStateRepository(db: Db, parts: StateParts, versions?: Data
               tx.delete(orgs).run()
               resetSequences(tx, ['orgs', 'tokens', 'repos', 'labels', 'full_scans'])
             }
-            const counts = { orgs: 0, tokens: 0, repos: 0, labels: 0, associations: 0, full_scans: 0 }
+            const counts = { orgs: 0, tokens: 0, repos: 0, labels: 0, associations: 0, full_scans: 0, diff_scans: 0 }
             for (const org of state.orgs) {
               const added = insertOrg(org, now)
               counts.orgs++
@@ -196,6 +216,7 @@ export function createStateRepository(db: Db, parts: StateParts, versions?: Data
               counts.labels += added.labels
               counts.associations += added.associations
               counts.full_scans += added.full_scans
+              counts.diff_scans += added.diff_scans
             }
             return { ok: true, counts } as const
           },
@@ -255,6 +276,7 @@ export function createStateRepository(db: Db, parts: StateParts, versions?: Data
               }),
             ),
             fullScans: parts.fullScans.allOfOrg(org.id),
+            diffScans: parts.diffScans.allOfOrg(org.id).map(({ orgId: _org, repoId: _repo, ...diffScan }) => diffScan),
           }
         }),
       }))

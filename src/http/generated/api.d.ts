@@ -897,170 +897,285 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/orgs/{org_slug}/full-scans/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Diff Full Scans
+         * @deprecated
+         * @description **This endpoint is deprecated.**
+         *
+         *     Get the difference between two existing Full Scans. The results are not persisted.
+         *
+         *     This endpoint consumes 1 unit of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         *     - full-scans:list
+         */
+        get: operations["GetOrgDiffScan"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orgs/{org_slug}/diff-scans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List diff scans
+         * @description Returns a paginated list of all diff scans in an organization.
+         *
+         *     This endpoint consumes 1 unit of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         *     - diff-scans:list
+         */
+        get: operations["listOrgDiffScans"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orgs/{org_slug}/diff-scans/from-ids": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create diff scan from full scan IDs
+         * @description Create a diff scan from two existing full scan IDs. The full scans must be in the same repository.
+         *     Returns metadata about the diff scan. Once the diff scan is created, fetch the diff scan from
+         *     the [api_url](/reference/getDiffScanById) URL to get the contents of the diff.
+         *
+         *     This endpoint consumes 1 unit of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         *     - diff-scans:create
+         *     - full-scans:list
+         */
+        post: operations["createOrgDiffScanFromIds"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orgs/{org_slug}/diff-scans/{diff_scan_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get diff scan
+         * @description Get the difference between two full scans from an existing diff scan resource.
+         *
+         *     This endpoint consumes 1 unit of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         *     - diff-scans:list
+         */
+        get: operations["getDiffScanById"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete diff scan
+         * @description Delete an existing diff scan.
+         *
+         *     This endpoint consumes 1 unit of your quota.
+         *
+         *     This endpoint requires the following org token scopes:
+         *     - diff-scans:delete
+         */
+        delete: operations["deleteOrgDiffScan"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         FullScan: {
             /** @default  */
-            id: string;
+            id?: string;
             /** @default  */
-            created_at: string;
+            created_at?: string;
             /** @default  */
-            updated_at: string;
+            updated_at?: string;
             /** @default  */
-            organization_id: string;
+            organization_id?: string;
             /** @default  */
-            organization_slug: string;
+            organization_slug?: string;
             /** @default  */
-            repository_id: string;
+            repository_id?: string;
             /** @default  */
-            repository_slug: string;
+            repository_slug?: string;
             /** @default  */
-            branch: string | null;
+            branch?: string | null;
             /** @default  */
-            commit_message: string | null;
+            commit_message?: string | null;
             /** @default  */
-            commit_hash: string | null;
+            commit_hash?: string | null;
             /** @default 0 */
-            pull_request: number | null;
+            pull_request?: number | null;
             committers?: string[];
             /** @default  */
-            html_url: string | null;
+            html_url?: string | null;
             /** @default  */
-            api_url: string | null;
+            api_url?: string | null;
             /** @default  */
-            workspace: string;
+            workspace?: string;
             /** @default  */
-            repo: string;
+            repo?: string;
             /** @default  */
-            html_report_url: string;
+            html_report_url?: string;
             /** @default  */
-            integration_type: string | null;
+            integration_type?: string | null;
             /** @default  */
-            integration_repo_url: string | null;
+            integration_repo_url?: string | null;
             /** @default  */
-            integration_branch_url: string | null;
+            integration_branch_url?: string | null;
             /** @default  */
-            integration_commit_url: string | null;
+            integration_commit_url?: string | null;
             /** @default  */
-            integration_pull_request_url: string | null;
+            integration_pull_request_url?: string | null;
             /** @default  */
-            scan_type: string | null;
+            scan_type?: string | null;
             /**
              * @description The current processing status of the SBOM
              * @default pending
              * @enum {string|null}
              */
-            scan_state: "pending" | "precrawl" | "resolve" | "scan" | null;
+            scan_state?: "pending" | "precrawl" | "resolve" | "scan" | null;
         };
         FullScanCreated: {
             /** @default  */
-            id: string;
+            id?: string;
             /** @default  */
-            created_at: string;
+            created_at?: string;
             /** @default  */
-            updated_at: string;
+            updated_at?: string;
             /** @default  */
-            organization_id: string;
+            organization_id?: string;
             /** @default  */
-            organization_slug: string;
+            organization_slug?: string;
             /** @default  */
-            repository_id: string;
+            repository_id?: string;
             /** @default  */
-            repository_slug: string;
+            repository_slug?: string;
             /** @default  */
-            branch: string | null;
+            branch?: string | null;
             /** @default  */
-            commit_message: string | null;
+            commit_message?: string | null;
             /** @default  */
-            commit_hash: string | null;
+            commit_hash?: string | null;
             /** @default 0 */
-            pull_request: number | null;
+            pull_request?: number | null;
             committers?: string[];
             /** @default  */
-            html_url: string | null;
+            html_url?: string | null;
             /** @default  */
-            api_url: string | null;
+            api_url?: string | null;
             /** @default  */
-            workspace: string;
+            workspace?: string;
             /** @default  */
-            repo: string;
+            repo?: string;
             /** @default  */
-            html_report_url: string;
+            html_report_url?: string;
             /** @default  */
-            integration_type: string | null;
+            integration_type?: string | null;
             /** @default  */
-            integration_repo_url: string | null;
+            integration_repo_url?: string | null;
             /** @default  */
-            integration_branch_url: string | null;
+            integration_branch_url?: string | null;
             /** @default  */
-            integration_commit_url: string | null;
+            integration_commit_url?: string | null;
             /** @default  */
-            integration_pull_request_url: string | null;
+            integration_pull_request_url?: string | null;
             /** @default  */
-            scan_type: string | null;
+            scan_type?: string | null;
             /**
              * @description The current processing status of the SBOM
              * @default pending
              * @enum {string|null}
              */
-            scan_state: "pending" | "precrawl" | "resolve" | "scan" | null;
+            scan_state?: "pending" | "precrawl" | "resolve" | "scan" | null;
             unmatchedFiles?: string[];
         };
         FullScanList: {
             results: {
                 /** @default  */
-                id: string;
+                id?: string;
                 /** @default  */
-                created_at: string;
+                created_at?: string;
                 /** @default  */
-                updated_at: string;
+                updated_at?: string;
                 /** @default  */
-                organization_id: string;
+                organization_id?: string;
                 /** @default  */
-                organization_slug: string;
+                organization_slug?: string;
                 /** @default  */
-                repository_id: string;
+                repository_id?: string;
                 /** @default  */
-                repository_slug: string;
+                repository_slug?: string;
                 /** @default  */
-                branch: string | null;
+                branch?: string | null;
                 /** @default  */
-                commit_message: string | null;
+                commit_message?: string | null;
                 /** @default  */
-                commit_hash: string | null;
+                commit_hash?: string | null;
                 /** @default 0 */
-                pull_request: number | null;
+                pull_request?: number | null;
                 committers?: string[];
                 /** @default  */
-                html_url: string | null;
+                html_url?: string | null;
                 /** @default  */
-                api_url: string | null;
+                api_url?: string | null;
                 /** @default  */
-                workspace: string;
+                workspace?: string;
                 /** @default  */
-                repo: string;
+                repo?: string;
                 /** @default  */
-                html_report_url: string;
+                html_report_url?: string;
                 /** @default  */
-                integration_type: string | null;
+                integration_type?: string | null;
                 /** @default  */
-                integration_repo_url: string | null;
+                integration_repo_url?: string | null;
                 /** @default  */
-                integration_branch_url: string | null;
+                integration_branch_url?: string | null;
                 /** @default  */
-                integration_commit_url: string | null;
+                integration_commit_url?: string | null;
                 /** @default  */
-                integration_pull_request_url: string | null;
+                integration_pull_request_url?: string | null;
                 /** @default  */
-                scan_type: string | null;
+                scan_type?: string | null;
                 /**
                  * @description The current processing status of the SBOM
                  * @default pending
                  * @enum {string|null}
                  */
-                scan_state: "pending" | "precrawl" | "resolve" | "scan" | null;
+                scan_state?: "pending" | "precrawl" | "resolve" | "scan" | null;
             }[];
             /** @default  */
             nextPageCursor: string | null;
@@ -1076,6 +1191,449 @@ export interface components {
                 file: string;
             }[];
             alerts: Record<string, never>[];
+        };
+        FullScanSummary: {
+            /** @default  */
+            id: string;
+            /** @default  */
+            created_at: string;
+            /** @default  */
+            updated_at: string;
+            /** @default  */
+            organization_id: string;
+            /** @default  */
+            organization_slug: string;
+            /** @default  */
+            repository_id: string;
+            /** @default  */
+            repository_slug: string;
+            /** @default  */
+            branch: string | null;
+            /** @default  */
+            commit_message: string | null;
+            /** @default  */
+            commit_hash: string | null;
+            /** @default 0 */
+            pull_request: number | null;
+            committers: string[];
+            /** @default  */
+            html_url: string | null;
+            /** @default  */
+            api_url: string | null;
+        };
+        /** @description Artifacts in the diff grouped by how they changed between the before and after scans. */
+        DiffArtifacts: {
+            added: components["schemas"]["SocketDiffArtifact"][];
+            removed: components["schemas"]["SocketDiffArtifact"][];
+            unchanged: components["schemas"]["SocketDiffArtifact"][] | null;
+            replaced: components["schemas"]["SocketDiffArtifact"][];
+            updated: components["schemas"]["SocketDiffArtifact"][];
+        };
+        FullScanDiff: {
+            before: components["schemas"]["FullScanSummary"];
+            after: components["schemas"]["FullScanSummary"];
+            artifacts: components["schemas"]["DiffArtifacts"];
+            /** @default false */
+            directDependenciesChanged: boolean;
+            /** @default  */
+            diff_report_url: string | null;
+        };
+        DiffScan: {
+            /** @default  */
+            id: string;
+            /** @default  */
+            organization_id: string;
+            /** @default  */
+            repository_id: string;
+            /** @default  */
+            created_at: string;
+            /** @default  */
+            updated_at: string;
+            before_full_scan: components["schemas"]["FullScanSummary"];
+            after_full_scan: components["schemas"]["FullScanSummary"];
+            /** @default  */
+            description: string | null;
+            /** @default  */
+            external_href: string | null;
+            /** @default false */
+            merge: boolean;
+            /** @default  */
+            html_url: string | null;
+            /** @default  */
+            api_url: string | null;
+        };
+        DiffScanCreated: {
+            diff_scan: components["schemas"]["DiffScan"];
+        };
+        DiffScanWithArtifacts: {
+            diff_scan: {
+                /** @default  */
+                id: string;
+                /** @default  */
+                organization_id: string;
+                /** @default  */
+                repository_id: string;
+                /** @default  */
+                created_at: string;
+                /** @default  */
+                updated_at: string;
+                before_full_scan: components["schemas"]["FullScanSummary"];
+                after_full_scan: components["schemas"]["FullScanSummary"];
+                /** @default  */
+                description: string | null;
+                /** @default  */
+                external_href: string | null;
+                /** @default false */
+                merge: boolean;
+                /** @default  */
+                html_url: string | null;
+                /** @default  */
+                api_url: string | null;
+                /** @default false */
+                incomplete: boolean;
+                artifacts: components["schemas"]["DiffArtifacts"];
+            };
+        };
+        DiffScanList: {
+            results: {
+                /** @default  */
+                id: string;
+                /** @default  */
+                organization_id: string;
+                /** @default  */
+                repository_id: string;
+                /** @default  */
+                created_at: string;
+                /** @default  */
+                updated_at: string;
+                /** @default  */
+                before_full_scan_id: string;
+                /** @default  */
+                after_full_scan_id: string;
+                /** @default  */
+                description: string | null;
+                /** @default  */
+                external_href: string | null;
+                /** @default false */
+                merge: boolean;
+                /** @default  */
+                html_url: string | null;
+                /** @default  */
+                api_url: string | null;
+            }[];
+            /** @default  */
+            next_page_href: string | null;
+            /** @default  */
+            next_cursor: string | null;
+        };
+        SocketDiffArtifact: components["schemas"]["SocketPURL"] & {
+            diffType: components["schemas"]["SocketDiffArtifactType"];
+            id?: components["schemas"]["SocketId"];
+            author?: string[];
+            base?: components["schemas"]["SocketArtifactLink"][];
+            capabilities?: components["schemas"]["Capabilities"];
+            head?: components["schemas"]["SocketArtifactLink"][];
+            qualifiers?: components["schemas"]["Qualifiers"];
+            /** @default 0 */
+            size?: number;
+            /** @default  */
+            license?: string;
+            licenseDetails?: components["schemas"]["LicenseDetails"];
+            licenseAttrib?: components["schemas"]["SAttrib1_N"];
+            score?: components["schemas"]["SocketScore"];
+            alerts?: components["schemas"]["SocketAlert"][];
+        };
+        SocketPURL: {
+            type: components["schemas"]["SocketPURL_Type"];
+            /** @default  */
+            namespace?: string;
+            /** @default  */
+            name?: string;
+            /** @default  */
+            version?: string;
+            /** @default  */
+            subpath?: string;
+            /** @default  */
+            release?: string;
+        };
+        /**
+         * @default unknown
+         * @enum {string}
+         */
+        SocketPURL_Type: "alpm" | "apk" | "bitbucket" | "cocoapods" | "cargo" | "chrome" | "clawhub" | "composer" | "conan" | "conda" | "cran" | "deb" | "docker" | "gem" | "generic" | "github" | "golang" | "hackage" | "hex" | "huggingface" | "maven" | "mlflow" | "npm" | "nuget" | "qpkg" | "oci" | "pub" | "pypi" | "rpm" | "socket" | "swid" | "swift" | "vscode" | "unknown";
+        /**
+         * @default unchanged
+         * @enum {string}
+         */
+        SocketDiffArtifactType: "added" | "removed" | "updated" | "replaced" | "unchanged";
+        /** @default  */
+        SocketId: string;
+        SocketArtifactLink: {
+            /** @default false */
+            direct?: boolean;
+            /** @default false */
+            dev?: boolean;
+            /** @default false */
+            dead?: boolean;
+            manifestFiles?: components["schemas"]["SocketManifestReference"][];
+            topLevelAncestors?: components["schemas"]["SocketId"][];
+            dependencies?: components["schemas"]["SocketId"][];
+            alertPriorities?: {
+                [key: string]: {
+                    /** @default 0 */
+                    result: number;
+                    components?: {
+                        isFixable: {
+                            /** @default 0 */
+                            result: number;
+                            /** @default false */
+                            value: boolean;
+                        };
+                        isReachable: {
+                            /** @default 0 */
+                            result: number;
+                            /** @default false */
+                            value: boolean;
+                            /** @default  */
+                            specificValue: string;
+                        };
+                        severity: {
+                            /** @default 0 */
+                            result: number;
+                            /** @default 0 */
+                            value: number;
+                        };
+                    };
+                    /** @default  */
+                    formula?: string;
+                };
+            };
+            artifact?: components["schemas"]["SocketPURL"] & {
+                id: components["schemas"]["SocketId"];
+            };
+            alertKeysToReachabilityTypes?: {
+                [key: string]: string[];
+            };
+            alertKeysToReachabilitySummaries?: {
+                [key: string]: {
+                    /** @default  */
+                    type: string;
+                }[];
+            };
+        };
+        SocketManifestReference: {
+            /** @default  */
+            file: string;
+            /** @default 0 */
+            start?: number;
+            /** @default 0 */
+            end?: number;
+        };
+        Capabilities: {
+            /** @default false */
+            env: boolean;
+            /** @default false */
+            eval: boolean;
+            /** @default false */
+            fs: boolean;
+            /** @default false */
+            net: boolean;
+            /** @default false */
+            shell: boolean;
+            /** @default false */
+            unsafe: boolean;
+            /** @default false */
+            url: boolean;
+        };
+        Qualifiers: unknown;
+        LicenseDetails: {
+            /** @default  */
+            spdxDisj: string;
+            authors: string[];
+            /** @default  */
+            errorData: string;
+            /** @default  */
+            provenance: string;
+            /** @default  */
+            filepath: string;
+            /** @default 0 */
+            match_strength: number;
+        }[];
+        SAttrib1_N: {
+            /** @default  */
+            attribText: string;
+            attribData: {
+                /** @default  */
+                purl: string;
+                /** @default  */
+                foundInFilepath: string;
+                /** @default  */
+                spdxExpr: string;
+                foundAuthors: string[];
+            }[];
+        }[];
+        SocketScore: {
+            /** @default 0 */
+            license: number;
+            /** @default 0 */
+            maintenance: number;
+            /** @default 0 */
+            overall: number;
+            /** @default 0 */
+            quality: number;
+            /** @default 0 */
+            supplyChain: number;
+            /** @default 0 */
+            vulnerability: number;
+        };
+        SocketAlert: {
+            /** @default  */
+            key: string;
+            /** @default  */
+            type: string;
+            severity?: components["schemas"]["SocketIssueSeverity"];
+            category?: components["schemas"]["SocketCategory"];
+            /** @default  */
+            file?: string;
+            /** @default 0 */
+            start?: number;
+            /** @default 0 */
+            end?: number;
+            /** @default null */
+            props?: Record<string, never>;
+            /** @default  */
+            action?: string;
+            actionSource?: {
+                /** @default  */
+                type: string;
+                candidates: {
+                    /** @default  */
+                    type: string;
+                    /** @default  */
+                    action: string;
+                    /** @default 0 */
+                    actionPolicyIndex: number;
+                    /** @default  */
+                    repoLabelId: string;
+                }[];
+            };
+            /** @default 0 */
+            actionPolicyIndex?: number;
+            fix?: {
+                /** @default  */
+                type: string;
+                /** @default  */
+                description: string;
+                patch?: {
+                    /** @default  */
+                    uuid: string;
+                    /**
+                     * @default free
+                     * @enum {string}
+                     */
+                    tier: "free" | "paid";
+                    /** @default false */
+                    deprecated?: boolean;
+                }[];
+            };
+            patch?: components["schemas"]["SocketPatch"];
+            reachability?: {
+                head?: components["schemas"]["ReachabilityResult"];
+                base?: components["schemas"]["ReachabilityResult"];
+            };
+            /** @default  */
+            subType?: string;
+        };
+        /**
+         * @default low
+         * @enum {string}
+         */
+        SocketIssueSeverity: "low" | "middle" | "high" | "critical";
+        /**
+         * @default other
+         * @enum {string}
+         */
+        SocketCategory: "supplyChainRisk" | "quality" | "maintenance" | "vulnerability" | "license" | "other";
+        SocketPatch: {
+            /** @default  */
+            uuid: string;
+            /**
+             * @default free
+             * @enum {string}
+             */
+            tier: "free" | "paid";
+            /** @default false */
+            deprecated?: boolean;
+        };
+        ReachabilityResult: {
+            /**
+             * @default precomputed
+             * @enum {string}
+             */
+            type: "precomputed" | "full-scan";
+            results: components["schemas"]["ReachabilityResultItem"][];
+        };
+        ReachabilityResultItem: {
+            type: components["schemas"]["ReachabilityType"];
+            /** @default false */
+            truncated?: boolean;
+            /** @default  */
+            error?: string;
+            matches?: {
+                /** @enum {string} */
+                type?: "function-level";
+                value?: components["schemas"]["CallStackItem"][][];
+            } | {
+                /** @enum {string} */
+                type?: "class-level";
+                value?: components["schemas"]["ClassStackItem"][][];
+            };
+            /** @default  */
+            workspacePath?: string;
+            /** @default  */
+            subprojectPath?: string;
+        };
+        /**
+         * @default unknown
+         * @enum {string}
+         */
+        ReachabilityType: "missing_support" | "undeterminable_reachability" | "pending" | "unreachable" | "unknown" | "direct_dependency" | "error" | "maybe_reachable" | "reachable";
+        CallStackItem: {
+            /** @default  */
+            purl?: string;
+            sourceLocation?: components["schemas"]["SourceLocation"];
+            /** @default 0 */
+            confidence?: number;
+        };
+        SourceLocation: {
+            start: {
+                /** @default 0 */
+                line: number;
+                /** @default 0 */
+                column: number;
+                /** @default 0 */
+                byteOffset: number;
+            };
+            end: {
+                /** @default 0 */
+                line?: number;
+                /** @default 0 */
+                column?: number;
+                /** @default 0 */
+                byteOffset?: number;
+            };
+            /** @default  */
+            filename: string;
+            /** @default  */
+            fileHash: string;
+        };
+        ClassStackItem: {
+            /** @default  */
+            purl?: string;
+            /** @default  */
+            class?: string;
+            /** @default 0 */
+            confidence?: number;
         };
         SupportedFiles: {
             [key: string]: {
@@ -1116,69 +1674,69 @@ export interface components {
              * @description The ID of the repository
              * @default
              */
-            id: string;
+            id?: string;
             /**
              * @description The creation date of the repository
              * @default
              */
-            created_at: string;
+            created_at?: string;
             /**
              * @description The last update date of the repository
              * @default
              */
-            updated_at: string;
+            updated_at?: string;
             /**
              * @description The URL to the repository dashboard page
              * @default
              */
-            html_url: string;
+            html_url?: string;
             /**
              * @description The ID of the head full scan of the repository
              * @default
              */
-            head_full_scan_id: string | null;
+            head_full_scan_id?: string | null;
             integration_meta?: components["schemas"]["IntegrationMeta"];
             /**
              * @description The slug of the repository.
              * @default
              */
-            slug: string;
+            slug?: string;
             /**
              * @description The name of the repository
              * @default
              */
-            name: string;
+            name?: string;
             /**
              * @description The description of the repository
              * @default
              */
-            description: string | null;
+            description?: string | null;
             /**
              * @description The homepage URL of the repository
              * @default
              */
-            homepage: string | null;
+            homepage?: string | null;
             /**
              * @description The visibility of the repository
              * @default private
              * @enum {string}
              */
-            visibility: "public" | "private";
+            visibility?: "public" | "private";
             /**
              * @description Whether the repository is archived or not
              * @default false
              */
-            archived: boolean;
+            archived?: boolean;
             /**
              * @description The default branch of the repository
              * @default main
              */
-            default_branch: string | null;
+            default_branch?: string | null;
             /**
              * @description The workspace of the repository
              * @default
              */
-            workspace: string;
+            workspace?: string;
         };
         RepoDetail: {
             /**
@@ -1264,105 +1822,105 @@ export interface components {
              * @description The display name of the repository. When provided without a slug, the slug is automatically derived from the name. When omitted, the slug is used as the name. At least one of name or slug must be provided.
              * @default
              */
-            name: string;
+            name?: string;
             /**
              * @description The description of the repository
              * @default
              */
-            description: string | null;
+            description?: string | null;
             /**
              * @description The homepage URL of the repository
              * @default
              */
-            homepage: string | null;
+            homepage?: string | null;
             /**
              * @description The visibility of the repository
              * @default private
              * @enum {string}
              */
-            visibility: "public" | "private";
+            visibility?: "public" | "private";
             /**
              * @description Whether the repository is archived or not
              * @default false
              */
-            archived: boolean;
+            archived?: boolean;
             /**
              * @description The default branch of the repository
              * @default main
              */
-            default_branch: string | null;
+            default_branch?: string | null;
             /**
              * @description The workspace of the repository
              * @default
              */
-            workspace: string;
+            workspace?: string;
             /**
              * @description The slug of the repository. If provided, used directly instead of being derived from name. Must only contain ASCII letters, digits, and the characters ., -, and _.
              * @default
              */
-            slug: string;
+            slug?: string;
         };
         RepoUpdateBody: {
             /**
              * @description The name of the repository
              * @default
              */
-            name: string;
+            name?: string;
             /**
              * @description The description of the repository
              * @default
              */
-            description: string | null;
+            description?: string | null;
             /**
              * @description The homepage URL of the repository
              * @default
              */
-            homepage: string | null;
+            homepage?: string | null;
             /**
              * @description The visibility of the repository
              * @default private
              * @enum {string}
              */
-            visibility: "public" | "private";
+            visibility?: "public" | "private";
             /**
              * @description Whether the repository is archived or not
              * @default false
              */
-            archived: boolean;
+            archived?: boolean;
             /**
              * @description The default branch of the repository
              * @default main
              */
-            default_branch: string | null;
+            default_branch?: string | null;
             /**
              * @description The workspace of the repository
              * @default
              */
-            workspace: string;
+            workspace?: string;
         };
         Label: {
             /**
              * @description The ID of the label
              * @default
              */
-            id: string;
+            id?: string;
             /**
              * @description The name of the label
              * @default
              */
-            name: string;
+            name?: string;
             /** @description The IDs of repositories this label is associated with */
             repository_ids?: string[];
             /**
              * @description Whether the label has a security policy
              * @default false
              */
-            has_security_policy: boolean;
+            has_security_policy?: boolean;
             /**
              * @description Whether the label has a license policy
              * @default false
              */
-            has_license_policy: boolean;
+            has_license_policy?: boolean;
         };
         LabelList: {
             results: components["schemas"]["Label"][];
@@ -1385,7 +1943,7 @@ export interface components {
              * @description Status of the operation
              * @default
              */
-            status: string;
+            status?: string;
         };
         IssueRule: {
             /**
@@ -1680,16 +2238,16 @@ export interface components {
              * @default medium
              * @enum {string|null}
              */
-            issueRulesPolicyDefault: "default" | "low" | "medium" | "high" | null;
+            issueRulesPolicyDefault?: "default" | "low" | "medium" | "high" | null;
             /** @default null */
-            licensePolicy: {
+            licensePolicy?: {
                 [key: string]: unknown;
             } | null;
             /**
              * @description The recently published package alert threshold for the repository label, in milliseconds
              * @default 0
              */
-            recentlyPublishedThresholdMs: number | null;
+            recentlyPublishedThresholdMs?: number | null;
         };
         LabelSettingUpdate: {
             issueRules?: components["schemas"]["IssueRules"];
@@ -1698,13 +2256,13 @@ export interface components {
              * @default medium
              * @enum {string}
              */
-            issueRulesPolicyDefault: "default" | "low" | "medium" | "high";
+            issueRulesPolicyDefault?: "default" | "low" | "medium" | "high";
             licensePolicy?: components["schemas"]["LicenseAllowListRequest"];
             /**
              * @description The recently published package alert threshold for the repository label, in milliseconds
              * @default 0
              */
-            recentlyPublishedThresholdMs: number | null;
+            recentlyPublishedThresholdMs?: number | null;
         };
         /** @default null */
         LicenseAllowListRequest: {
@@ -1752,7 +2310,7 @@ export interface components {
              * @default default
              * @enum {string}
              */
-            securityPolicyDefault: "default" | "low" | "medium" | "high";
+            securityPolicyDefault?: "default" | "low" | "medium" | "high";
         };
         /** @default null */
         LicensePolicy: {
@@ -1761,35 +2319,35 @@ export interface components {
         AuditLogPage: {
             results: {
                 /** @default  */
-                event_id: string;
+                event_id?: string;
                 /** @default  */
-                created_at: string;
+                created_at?: string;
                 /** @default  */
-                updated_at: string;
+                updated_at?: string;
                 /** @default  */
-                country_code: string | null;
+                country_code?: string | null;
                 /** @default  */
-                organization_id: string | null;
+                organization_id?: string | null;
                 /** @default  */
-                ip_address: string | null;
+                ip_address?: string | null;
                 /** @default null */
-                payload: {
+                payload?: {
                     [key: string]: unknown;
                 } | null;
                 /** @default 0 */
-                status_code: number | null;
+                status_code?: number | null;
                 /** @default  */
-                type: string;
+                type?: string;
                 /** @default  */
-                user_agent: string | null;
+                user_agent?: string | null;
                 /** @default  */
-                user_id: string | null;
+                user_id?: string | null;
                 /** @default  */
-                user_email: string;
+                user_email?: string;
                 /** @default  */
-                user_image: string;
+                user_image?: string;
                 /** @default  */
-                organization_name: string;
+                organization_name?: string;
             }[];
             /** @default  */
             nextPage: string | null;
@@ -1802,23 +2360,23 @@ export interface components {
              * @description Email address of the committer
              * @default
              */
-            email: string;
+            email?: string;
             /**
              * @description The source control provider for the committer
              * @default api
              * @enum {string}
              */
-            provider: "api" | "azure" | "bitbucket" | "github" | "gitlab";
+            provider?: "api" | "azure" | "bitbucket" | "github" | "gitlab";
             /**
              * @description Login name on the provider platform
              * @default
              */
-            providerLoginName: string;
+            providerLoginName?: string;
             /**
              * @description User ID on the provider platform
              * @default
              */
-            providerUserId: string;
+            providerUserId?: string;
         };
         /**
          * @description The visibility of the API Token. Warning: this field is deprecated and will be removed in the future.
@@ -1839,7 +2397,7 @@ export interface components {
              * @description Name for the API Token
              * @default api token
              */
-            name: string;
+            name?: string;
             /** @description List of resources this API Token can access. Tokens with resource grants can only access a subset of routes that support this feature. */
             resources?: {
                 /**
@@ -1856,7 +2414,7 @@ export interface components {
                  * @description Workspace slug containing the specified repo
                  * @default
                  */
-                workspace: string;
+                workspace?: string;
             }[];
         };
         ApiTokenCreated: {
@@ -1949,28 +2507,28 @@ export interface components {
              * @description Name for the API Token
              * @default api token
              */
-            name: string;
+            name?: string;
             /**
              * Format: uuid
              * @description The stable group UUID to update (provide uuid, id, token, or hash. May provide uuid+hash together for validation)
              * @default
              */
-            uuid: string;
+            uuid?: string;
             /**
              * @description The API token ID to update (provide uuid, id, token, or hash)
              * @default
              */
-            id: string;
+            id?: string;
             /**
              * @description The API token to update (provide uuid, id, token, or hash)
              * @default
              */
-            token: string;
+            token?: string;
             /**
              * @description The API token hash to update (provide uuid, id, token, or hash)
              * @default
              */
-            hash: string;
+            hash?: string;
         };
         ApiTokenUpdated: {
             /**
@@ -1986,16 +2544,16 @@ export interface components {
              * @description The stable group UUID of the API token to rotate
              * @default
              */
-            uuid: string;
+            uuid?: string;
             /**
              * @description The API token ID to rotate
              * @default
              */
-            id: string;
+            id?: string;
             /** @default  */
-            token: string;
+            token?: string;
             /** @default  */
-            hash: string;
+            hash?: string;
         };
         ApiTokenRotated: {
             /**
@@ -2027,16 +2585,16 @@ export interface components {
              * @description The stable group UUID of the API token to revoke
              * @default
              */
-            uuid: string;
+            uuid?: string;
             /**
              * @description The API token ID to revoke
              * @default
              */
-            id: string;
+            id?: string;
             /** @default  */
-            token: string;
+            token?: string;
             /** @default  */
-            hash: string;
+            hash?: string;
         };
         ApiTokenRevoked: {
             /**
@@ -2192,6 +2750,10 @@ export interface components {
         repo_slug: string;
         /** @description The ID of the full scan */
         full_scan_id: string;
+        /** @description The ID of the diff scan */
+        diff_scan_id: string;
+        /** @description Omit unchanged artifacts from the response. When set to true, the unchanged field will be set to null. */
+        omit_unchanged: boolean;
         /** @description The ID of the label */
         label_id: string;
         /** @description The workspace of the repository */
@@ -3571,6 +4133,221 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FullScan"];
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            401: components["responses"]["SocketUnauthorized"];
+            403: components["responses"]["SocketForbidden"];
+            404: components["responses"]["SocketNotFoundResponse"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    GetOrgDiffScan: {
+        parameters: {
+            query: {
+                /** @description The full scan ID of the base/target of the diff (older) */
+                after: string;
+                /** @description The full scan ID of the head/changed side of the diff (newer) */
+                before: string;
+                /** @description Include license details in the response. This can increase the response size significantly. */
+                include_license_details?: boolean;
+                /** @description Omit unchanged artifacts from the response. When set to true, the unchanged field will be set to null. */
+                omit_unchanged?: components["parameters"]["omit_unchanged"];
+            };
+            header?: never;
+            path: {
+                /** @description The slug of the organization */
+                org_slug: components["parameters"]["org_slug"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The difference between the two provided Full Scans. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FullScanDiff"];
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            401: components["responses"]["SocketUnauthorized"];
+            403: components["responses"]["SocketForbidden"];
+            404: components["responses"]["SocketNotFoundResponse"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    listOrgDiffScans: {
+        parameters: {
+            query?: {
+                /** @description Specify sort field. */
+                sort?: "created_at" | "updated_at";
+                /** @description Specify sort direction. */
+                direction?: "asc" | "desc";
+                /** @description Specify the maximum number of results to return per page. */
+                per_page?: number;
+                /** @description Cursor for pagination. Use the next_cursor or prev_cursor from previous responses. */
+                cursor?: string;
+                /** @description Filter by repository ID. */
+                repository_id?: string;
+                /** @description Filter by before full scan ID. */
+                before_full_scan_id?: string;
+                /** @description Filter by after full scan ID. */
+                after_full_scan_id?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The slug of the organization */
+                org_slug: components["parameters"]["org_slug"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Lists diff scans for the specified organization. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiffScanList"];
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            401: components["responses"]["SocketUnauthorized"];
+            403: components["responses"]["SocketForbidden"];
+            404: components["responses"]["SocketNotFoundResponse"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    createOrgDiffScanFromIds: {
+        parameters: {
+            query: {
+                /** @description The ID of the before/base full scan (older) */
+                before: string;
+                /** @description The ID of the after/head full scan (newer) */
+                after: string;
+                /** @description A description of the diff scan. This will be used in the diff report and can be used to provide context for the changes made. */
+                description?: string;
+                /** @description An external URL to associate with the diff scan. This can be a link to a pull request, issue, or any other relevant resource. */
+                external_href?: string;
+                /** @description Set to true when running a diff between a merged commit and its parent commit in the same branch. Set to false when running diffs in an open PR between unmerged commits. */
+                merge?: boolean;
+                /** @description Set to "redirect" to receive a 302 redirect to the existing diff scan instead of a 409 error when a duplicate is detected. */
+                on_duplicate?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The slug of the organization */
+                org_slug: components["parameters"]["org_slug"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The details of the created diff scan. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiffScanCreated"];
+                };
+            };
+            /** @description Redirects to the existing diff scan when on_duplicate=redirect is set and a duplicate is detected. */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiffScanCreated"];
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            401: components["responses"]["SocketUnauthorized"];
+            403: components["responses"]["SocketForbidden"];
+            404: components["responses"]["SocketNotFoundResponse"];
+            409: components["responses"]["SocketConflict"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    getDiffScanById: {
+        parameters: {
+            query?: {
+                /** @description Omit license details in the response. This can reduce the size of the response significantly, but will not include license information for the artifacts. */
+                omit_license_details?: boolean;
+                /** @description Omit unchanged artifacts from the response. When set to true, the unchanged field will be set to null. */
+                omit_unchanged?: components["parameters"]["omit_unchanged"];
+                /** @description Return cached immutable scan results. When enabled and results are cached, returns the pre-computed scan. When results are not yet cached, returns 202 Accepted and enqueues a background job. Note: When cached=true, the omit_license_details parameter is ignored as cached results always includes license details. */
+                cached?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The slug of the organization */
+                org_slug: components["parameters"]["org_slug"];
+                /** @description The ID of the diff scan */
+                diff_scan_id: components["parameters"]["diff_scan_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The difference between the two Full Scans in the diff scan. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiffScanWithArtifacts"];
+                };
+            };
+            /** @description Scan is being processed. Poll again later to retrieve results. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @default processing */
+                        status: string;
+                        /** @default  */
+                        id: string;
+                    };
+                };
+            };
+            400: components["responses"]["SocketBadRequest"];
+            401: components["responses"]["SocketUnauthorized"];
+            403: components["responses"]["SocketForbidden"];
+            404: components["responses"]["SocketNotFoundResponse"];
+            429: components["responses"]["SocketTooManyRequestsResponse"];
+        };
+    };
+    deleteOrgDiffScan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The slug of the organization */
+                org_slug: components["parameters"]["org_slug"];
+                /** @description The ID of the diff scan */
+                diff_scan_id: components["parameters"]["diff_scan_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @default ok */
+                        status: string;
+                    };
                 };
             };
             400: components["responses"]["SocketBadRequest"];

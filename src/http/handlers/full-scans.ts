@@ -3,6 +3,7 @@ import type { ScanFile } from '../../db/models.js'
 import { InvalidInputError } from '../../services/errors.js'
 import { isSupportedFile } from '../../services/supported-files.js'
 import { fullScanBody } from '../presenters.js'
+import { decodeCursor, encodeCursor } from './cursors.js'
 import { created, ndjson, type OperationHandler, principalOf, type Schemas } from './types.js'
 
 /** 413 in Socket's error body (the error handler keeps the status of an error that carries one). */
@@ -78,7 +79,10 @@ export const getOrgFullScanList: OperationHandler<'getOrgFullScanList'> = async 
   const q = request.query
   const perPage = q.per_page ?? 30
   const useCursor = q.use_cursor === true || q.startAfterCursor !== undefined
-  const offset = q.startAfterCursor !== undefined ? decodeCursor(q.startAfterCursor) : ((q.page ?? 1) - 1) * perPage
+  const offset =
+    q.startAfterCursor !== undefined
+      ? decodeCursor(q.startAfterCursor, 'startAfterCursor')
+      : ((q.page ?? 1) - 1) * perPage
   const from = q.from === undefined ? undefined : parseFrom(q.from)
   const pullRequest = q.pull_request === undefined ? undefined : parsePullRequest(q.pull_request)
   const page = await this.services.fullScans.list(principal.orgId, {
@@ -101,18 +105,6 @@ export const getOrgFullScanList: OperationHandler<'getOrgFullScanList'> = async 
     nextPageCursor: useCursor && next !== null ? encodeCursor(next) : null,
     nextPage: !useCursor && next !== null ? (q.page ?? 1) + 1 : null,
   }
-}
-
-function encodeCursor(offset: number): string {
-  return Buffer.from(JSON.stringify({ offset }), 'utf8').toString('base64url')
-}
-
-function decodeCursor(cursor: string): number {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { offset?: unknown }
-    if (typeof value.offset === 'number' && Number.isSafeInteger(value.offset) && value.offset >= 0) return value.offset
-  } catch {}
-  throw new InvalidInputError('Invalid startAfterCursor', { startAfterCursor: cursor })
 }
 
 function parseFrom(from: string): number {

@@ -12,6 +12,13 @@ import {
   postAPITokenUpdateSdkPath,
 } from './api-tokens.js'
 import {
+  createOrgDiffScanFromIds,
+  deleteOrgDiffScan,
+  GetOrgDiffScan,
+  getDiffScanById,
+  listOrgDiffScans,
+} from './diff-scans.js'
+import {
   CreateOrgFullScan,
   deleteOrgFullScan,
   getOrgFullScan,
@@ -87,4 +94,9 @@ export const operationHandlers = {
   getOrgFullScan,
   deleteOrgFullScan,
   getOrgFullScanMetadata,
+  GetOrgDiffScan,
+  listOrgDiffScans,
+  createOrgDiffScanFromIds,
+  getDiffScanById,
+  deleteOrgDiffScan,
 } satisfies OperationHandlers
