@@ -120,6 +120,7 @@ describe('admin CLI', { timeout: 120_000 }, () => {
       labels: 2,
       associations: 2,
       full_scans: 0,
+      diff_scans: 0,
     })
     const exportFile = dir.file('export.yml')
     const written = await run('export', '--format', 'yaml', '--output', exportFile)

@@ -47,7 +47,7 @@ describe('admin API', () => {
     expect(seeded.statusCode).toBe(201)
     expect(seeded.json()).toEqual({
       status: 'ok',
-      created: { orgs: 2, tokens: 3, repos: 4, labels: 2, associations: 2, full_scans: 0 },
+      created: { orgs: 2, tokens: 3, repos: 4, labels: 2, associations: 2, full_scans: 0, diff_scans: 0 },
     })
     const headers = { authorization: `Bearer ${CI_TOKEN}` }
     const repo = await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos/web-app', headers })
@@ -222,6 +222,7 @@ describe('programmatic API (createServer)', () => {
       labels: 0,
       associations: 0,
       full_scans: 0,
+      diff_scans: 0,
     })
   })
 })

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { DiffScan, FullScan } from '../db/models.js'
 import type { DiffScanRepository } from '../db/repositories/diff-scan-repository.js'
 import type { FullScanRepository } from '../db/repositories/full-scan-repository.js'
+import type { RepoRepository } from '../db/repositories/repo-repository.js'
 import { ConflictError, InvalidInputError, NotFoundError } from './errors.js'
 import { line } from './field-rules.js'
 import { diffScans, type ScanDiff } from './scan-diff.js'
@@ -46,9 +47,10 @@ const diffScanNotFound = (id: string) => new NotFoundError('Diff scan not found'
 export function createDiffScanService(deps: {
   diffScans: DiffScanRepository
   fullScans: FullScanRepository
+  repos: RepoRepository
   now: () => number
 }) {
-  const { fullScans, now } = deps
+  const { fullScans, repos, now } = deps
   const repository = deps.diffScans
 
   async function scanOf(orgId: string, id: string): Promise<FullScan> {
@@ -127,6 +129,11 @@ export function createDiffScanService(deps: {
       orgId: string,
       input: ListDiffScansInput,
     ): Promise<{ diffScans: DiffScan[]; nextOffset: number | null }> {
+      // A filter naming a repo or a scan the org does not have is a 404, not an empty page.
+      if (input.repositoryId !== undefined && !(await repos.findById(orgId, input.repositoryId))) {
+        throw new NotFoundError('Repository not found', { repository_id: input.repositoryId })
+      }
+      for (const id of [input.beforeScanId, input.afterScanId]) if (id !== undefined) await scanOf(orgId, id)
       if (!Number.isSafeInteger(input.offset + input.perPage)) return { diffScans: [], nextOffset: null }
       const page = await repository.list({
         orgId,

@@ -53,7 +53,12 @@ export function createServices(repositories: Repositories, { config, now = Date.
     }),
     labels: createLabelService({ labels: repositories.labels, now }),
     fullScans: createFullScanService({ fullScans: repositories.fullScans, now }),
-    diffScans: createDiffScanService({ diffScans: repositories.diffScans, fullScans: repositories.fullScans, now }),
+    diffScans: createDiffScanService({
+      diffScans: repositories.diffScans,
+      fullScans: repositories.fullScans,
+      repos: repositories.repos,
+      now,
+    }),
     health: repositories.health,
     state: createStateService({
       state: repositories.state,

@@ -13,10 +13,23 @@ import { API_PREFIX } from '../spec-loader.js'
 import { decodeCursor, encodeCursor } from './cursors.js'
 import { created, type OperationHandler, principalOf, redirect } from './types.js'
 
+/**
+ * `scheme://host[:port]` as the caller addressed this server (a default port left out); without a
+ * usable Host header, nothing: the links are then relative to this server.
+ */
+function originOf(request: FastifyRequest): string {
+  try {
+    const origin = new URL(`${request.protocol}://${request.host}`).origin
+    return origin === 'null' ? '' : origin
+  } catch {
+    return ''
+  }
+}
+
 /** The server's own addresses as the caller reached it (scheme and Host), for `api_url` and next-page links. */
 function linksOf(request: FastifyRequest, principal: Principal, dashboardBaseUrl: string): DiffLinks {
   return {
-    apiBaseUrl: `${request.protocol}://${request.host}${API_PREFIX}`,
+    apiBaseUrl: `${originOf(request)}${API_PREFIX}`,
     dashboardBaseUrl,
     orgSlug: principal.orgSlug,
   }
@@ -78,9 +91,10 @@ export const listOrgDiffScans: OperationHandler<'listOrgDiffScans'> = async func
   const next = page.nextOffset === null ? null : encodeCursor(page.nextOffset)
   let nextHref: string | null = null
   if (next !== null) {
-    const url = new URL(request.url, `${request.protocol}://${request.host}`)
+    const origin = originOf(request)
+    const url = new URL(request.url, 'http://placeholder')
     url.searchParams.set('cursor', next)
-    nextHref = url.href
+    nextHref = `${origin}${url.pathname}${url.search}`
   }
   return {
     results: page.diffScans.map((diffScan) => diffScanListItemBody(diffScan, links)),
