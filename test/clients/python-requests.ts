@@ -20,6 +20,8 @@ export function pythonRequest(
   pathAndQuery: string,
   headers: [string, string][],
   body?: string,
+  /** Headers requests sets after Content-Length: the Content-Type of a `files=` (multipart) body. */
+  trailing: [string, string][] = [],
 ): string {
   const defaults: [string, string][] = [
     ['User-Agent', 'python-requests/2.34.2'],
@@ -36,9 +38,51 @@ export function pythonRequest(
   }
   if (body !== undefined) merged.push(['Content-Length', String(Buffer.byteLength(body))])
   else if (method !== 'GET' && method !== 'HEAD') merged.push(['Content-Length', '0'])
+  merged.push(...trailing)
   const lines = [`${method} ${pathAndQuery} HTTP/1.1`, `Host: ${target.host}:${target.port}`]
   for (const [name, value] of merged) lines.push(`${name}: ${value}`)
   return `${lines.join('\r\n')}\r\n\r\n${body ?? ''}`
+}
+
+/**
+ * A `files=[(path, (name, fileobj))]` body as requests (urllib3) encodes it: one part per file named
+ * by its path, with the file's base name and the type Python's mimetypes guesses from it.
+ */
+export function pythonMultipart(files: Record<string, string>, boundary: string): string {
+  const typeOf = (name: string) =>
+    name.endsWith('.json') ? 'application/json' : name.endsWith('.txt') ? 'text/plain' : 'application/octet-stream'
+  const parts = Object.entries(files).map(([path, content]) => {
+    const name = path.slice(path.lastIndexOf('/') + 1)
+    return (
+      `--${boundary}\r\nContent-Disposition: form-data; name="${path}"; filename="${name}"\r\n` +
+      `Content-Type: ${typeOf(name)}\r\n\r\n${content}\r\n`
+    )
+  })
+  return `${parts.join('')}--${boundary}--\r\n`
+}
+
+/**
+ * socketdev's `API.do_request(path, files=…, method="POST")` (full-scan uploads): the same request
+ * line and headers, a multipart body, and the Content-Type requests adds after Content-Length.
+ */
+export function socketdevUpload(target: Target, userAgent: string, token: string) {
+  const boundary = '3d6b6a416f9b4c5a8e2f0c1d7e9a4b2c'
+  return (path: string, files: Record<string, string>): Promise<WireResponse> =>
+    exchange(
+      target,
+      pythonRequest(
+        target,
+        'POST',
+        `/v0/${path}`,
+        [
+          ['Authorization', authorization(token, 'basic')],
+          ['User-Agent', userAgent],
+          ['accept', 'application/json'],
+        ],
+        pythonMultipart(files, boundary),
+        [['Content-Type', `multipart/form-data; boundary=${boundary}`]],
+      ),
+    )
 }
 
 /**
