@@ -26,6 +26,7 @@ function probeOf(op: SpecOperation, org: string, labelId: string, i: number) {
     label_id: labelId,
     token_id: '999999',
     full_scan_id: '999',
+    diff_scan_id: '00000000-0000-4000-8000-000000000000',
   })
   const query = op.parameters.some((p) => p.name === 'setting_key') ? '?setting_key=issueRules' : ''
   let payload: object | undefined

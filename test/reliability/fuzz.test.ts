@@ -559,6 +559,14 @@ function pathValue(param: SpecParameter): fc.Arbitrary<{ value: Str; raw: boolea
       { weight: 1, arbitrary: raw },
     )
   }
+  if (param.name === 'diff_scan_id') {
+    return fc.oneof(
+      { weight: 10, arbitrary: encoded(fc.uuid()) },
+      { weight: 3, arbitrary: encoded(numericStrings) },
+      { weight: 4, arbitrary: encoded(hostileString) },
+      { weight: 1, arbitrary: raw },
+    )
+  }
   if (param.name === 'label_id') {
     return fc.oneof(
       { weight: 20, arbitrary: encoded(ref('labelId')) },
@@ -1039,12 +1047,14 @@ describe('fuzzing every operation of the spec', () => {
 
   const operations = specOperations()
 
-  it('walks every operation of the spec: the 37 org operations (6 of them extensions), /quota, /organizations and /report/supported', () => {
-    expect(operations).toHaveLength(40)
-    expect(operations.filter((op) => op.path.startsWith('/orgs/{org_slug}'))).toHaveLength(37)
-    // One scope each, except the effective-policy extension, which reads a repo and both policies.
+  it('walks every operation of the spec: the 42 org operations (6 of them extensions), /quota, /organizations and /report/supported', () => {
+    expect(operations).toHaveLength(45)
+    expect(operations.filter((op) => op.path.startsWith('/orgs/{org_slug}'))).toHaveLength(42)
+    // One scope each, except the effective-policy extension, which reads a repo and both policies, and a diff
+    // scan from two scan ids, which creates a diff scan and reads the scans (Socket's two scopes).
+    const scopeCounts: Record<string, number> = { getRepoEffectivePolicy: 3, createOrgDiffScanFromIds: 2 }
     for (const op of operations) {
-      expect(op.scopes.length <= (op.operationId === 'getRepoEffectivePolicy' ? 3 : 1), op.operationId).toBe(true)
+      expect(op.scopes.length <= (scopeCounts[op.operationId] ?? 1), op.operationId).toBe(true)
     }
   })
 
@@ -1161,6 +1171,7 @@ describe('fuzzing every operation of the spec', () => {
       'getOrgFullScanList',
       'getOrgRepoLabelList',
       'getOrgRepoList',
+      'listOrgDiffScans',
       'postAPIToken',
       'postAPITokenSdkPath',
       'postAPITokenUpdate',

@@ -383,13 +383,16 @@ function notFound(real: Probe, ...swap: [string, string][]): Comparison {
   return { real, fake, swap, status: 404 }
 }
 
-/** The spec's operations under /orgs/{org_slug} this suite must cover (the full-scan and supported-files ones:
- * test/full-scans.test.ts, test/supported-files.test.ts). */
+/** The spec's operations under /orgs/{org_slug} this suite must cover (the full-scan, diff-scan and supported-files
+ * ones: test/full-scans.test.ts, test/diff-scans.test.ts, test/supported-files.test.ts). */
 function orgOperationIds(): string[] {
   return specOperations()
     .filter((op) => op.path.startsWith('/orgs/{org_slug}'))
     .filter(
-      (op) => !op.path.startsWith('/orgs/{org_slug}/full-scans') && op.path !== '/orgs/{org_slug}/supported-files',
+      (op) =>
+        !op.path.startsWith('/orgs/{org_slug}/full-scans') &&
+        !op.path.startsWith('/orgs/{org_slug}/diff-scans') &&
+        op.path !== '/orgs/{org_slug}/supported-files',
     )
     .map((op) => op.operationId)
     .sort()
@@ -479,7 +482,7 @@ describe('cross-org isolation', () => {
     for (const id of [NONE.labelId, NONE.repoId, NONE.tokenId]) expect(Number(id)).toBeGreaterThan(100)
   })
 
-  it('covers every operation under /orgs/{org_slug} of the spec but the full-scan and supported-files ones', () => {
+  it('covers every operation under /orgs/{org_slug} of the spec but the full-scan, diff-scan and supported-files ones', () => {
     expect(Object.keys(againstBsSlug).sort()).toEqual(orgOperationIds())
     expect(orgOperationIds()).toHaveLength(31)
   })
