@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest'
+import { openDb, runMigrations } from '../src/db/index.js'
+import { diffScans } from '../src/services/scan-diff.js'
 import { createTestApp, issueToken, type TestApp } from './helpers/app.js'
 import { multipartBody } from './helpers/multipart.js'
 
@@ -461,6 +463,21 @@ describe('diff scans on disk and in fixtures', () => {
   const read = (t: TestApp, id: string) =>
     t.app.inject({ method: 'GET', url: `/v0/orgs/acme/diff-scans/${id}`, headers: t.auth() })
 
+  it('go with their org', async () => {
+    const db = openDb({ path: ':memory:' })
+    runMigrations(db)
+    const t = await createTestApp({ db })
+    onTestFinished(async () => {
+      await t.close()
+      db.$client.close()
+    })
+    await scanPair(t)
+    const count = () => (db.$client.prepare('SELECT count(*) AS n FROM diff_scans').get() as { n: number }).n
+    expect(count()).toBe(1)
+    await t.services.orgs.delete('acme')
+    expect(count()).toBe(0)
+  })
+
   it('survive a restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'srs-diffs-'))
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
@@ -533,5 +550,46 @@ describe('diff scans on disk and in fixtures', () => {
     expect(
       await target.services.state.seed(fixture({ before_full_scan_id: '101', after_full_scan_id: '102' })),
     ).toMatchObject({ full_scans: 3, diff_scans: 1 })
+  })
+})
+
+describe('the comparison of two scans’ packages', () => {
+  const npm = (name: string, version: string | null, manifest = 'yarn.lock') => ({
+    type: 'npm',
+    name,
+    version,
+    manifest,
+  })
+  const summarise = (before: ReturnType<typeof npm>[], after: ReturnType<typeof npm>[]) => {
+    const diff = diffScans(before, after)
+    const kinds = ['added', 'removed', 'unchanged', 'replaced', 'updated'] as const
+    return Object.fromEntries(
+      kinds.map((kind) => [
+        kind,
+        diff[kind].map((e) => `${e.package.name}@${e.package.version}<-${e.base.map((b) => b.version).join('|')}`),
+      ]),
+    )
+  }
+
+  it('pairs versions by package: kept ones are unchanged, new ones updated from every version that went', () => {
+    expect(summarise([npm('a', '1'), npm('a', '2')], [npm('a', '2'), npm('a', '3')])).toEqual({
+      added: [],
+      removed: [],
+      unchanged: ['a@2<-2'],
+      replaced: [],
+      updated: ['a@3<-1'],
+    })
+    expect(summarise([npm('a', '1')], [npm('a', '2'), npm('a', '3')]).updated).toEqual(['a@2<-1', 'a@3<-1'])
+    // A version only added beside one kept is an addition; one only dropped beside one kept a removal.
+    expect(summarise([npm('a', '1')], [npm('a', '1'), npm('a', '2')])).toMatchObject({ added: ['a@2<-'], updated: [] })
+    expect(summarise([npm('a', '1'), npm('a', '2')], [npm('a', '1')])).toMatchObject({ removed: ['a@2<-2'] })
+    // The same name in two ecosystems is two packages; a package in two manifests is one.
+    const pypi = { type: 'pypi', name: 'a', version: '1', manifest: 'requirements.txt' }
+    expect(summarise([npm('a', '1')], [pypi as ReturnType<typeof npm>])).toMatchObject({
+      added: ['a@1<-'],
+      removed: ['a@1<-1'],
+    })
+    const twice = diffScans([npm('a', '1')], [npm('a', '1', 'x/yarn.lock'), npm('a', '1')])
+    expect(twice.unchanged.map((e) => e.head[0]?.manifests)).toEqual([['x/yarn.lock', 'yarn.lock']])
   })
 })
