@@ -17,6 +17,6 @@ CREATE TABLE `diff_scans` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `diff_scans_pair_uq` ON `diff_scans` (`before_scan_id`,`after_scan_id`);--> statement-breakpoint
 CREATE INDEX `diff_scans_after_idx` ON `diff_scans` (`after_scan_id`);--> statement-breakpoint
-CREATE INDEX `diff_scans_org_created_idx` ON `diff_scans` (`org_id`,`created_at`,`id`);--> statement-breakpoint
-CREATE INDEX `diff_scans_org_updated_idx` ON `diff_scans` (`org_id`,`updated_at`,`id`);--> statement-breakpoint
+CREATE INDEX `diff_scans_org_created_idx` ON `diff_scans` (`org_id`,`created_at`);--> statement-breakpoint
+CREATE INDEX `diff_scans_org_updated_idx` ON `diff_scans` (`org_id`,`updated_at`);--> statement-breakpoint
 CREATE INDEX `diff_scans_repo_idx` ON `diff_scans` (`repo_id`);

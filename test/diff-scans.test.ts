@@ -359,6 +359,9 @@ describe('diff scans', () => {
   })
 
   it('lists with filters, both sorts and a cursor, and answers 400 for a bad cursor or page size, 404 for a filter naming nothing', async () => {
+    // One instant for everything: ties on the time are broken by creation order (the ids are random).
+    await t.close()
+    t = await createTestApp({ config: { dashboardBaseUrl: 'https://dash.example' }, now: () => Date.UTC(2026, 0, 1) })
     const scans = [await createScan(BEFORE), await createScan(AFTER), await createScan(BEFORE)]
     const other = await createScan(AFTER, 'repo=api&branch=main')
     const otherBase = await createScan(BEFORE, 'repo=api&branch=main')

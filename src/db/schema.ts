@@ -243,8 +243,9 @@ export const diffScans = sqliteTable(
     // One diff scan per ordered pair of scans: a second is a duplicate (409, or 302 to the first).
     uniqueIndex('diff_scans_pair_uq').on(t.beforeScanId, t.afterScanId),
     index('diff_scans_after_idx').on(t.afterScanId),
-    index('diff_scans_org_created_idx').on(t.orgId, t.createdAt, t.id),
-    index('diff_scans_org_updated_idx').on(t.orgId, t.updatedAt, t.id),
+    // Lists order by time, then by rowid (insertion order, which every SQLite index ends with): ids are random.
+    index('diff_scans_org_created_idx').on(t.orgId, t.createdAt),
+    index('diff_scans_org_updated_idx').on(t.orgId, t.updatedAt),
     index('diff_scans_repo_idx').on(t.repoId),
   ],
 )

@@ -81,7 +81,7 @@ export function createDiffScanRepository(db: Db) {
     `SELECT ${columns} FROM diff_scans WHERE org_id = @orgId AND id = @id`,
   )
   const selectOfOrg = sqlite.prepare<{ orgId: number }, DiffScanRow>(
-    `SELECT ${columns} FROM diff_scans WHERE org_id = @orgId ORDER BY created_at, id`,
+    `SELECT ${columns} FROM diff_scans WHERE org_id = @orgId ORDER BY created_at, rowid`,
   )
   const deleteById = sqlite.prepare<{ orgId: number; id: string }>(
     'DELETE FROM diff_scans WHERE org_id = @orgId AND id = @id',
@@ -153,7 +153,7 @@ export function createDiffScanRepository(db: Db) {
       return row ? toDiffScan(row) : undefined
     },
 
-    /** A page of the org's diff scans, in (sort, id) order. */
+    /** A page of the org's diff scans, in (sort, creation) order: ids are random, rowids count up. */
     async list(query: DiffScanListQuery): Promise<Page<DiffScan>> {
       const where = listWhere(query)
       if (!where) return { items: [], hasMore: false }
@@ -162,7 +162,7 @@ export function createDiffScanRepository(db: Db) {
       const rows = sqlite
         .prepare<Record<string, string | number>, DiffScanRow>(
           `SELECT ${columns} FROM diff_scans WHERE ${where.sql}
-           ORDER BY ${column} ${direction}, id ${direction} LIMIT @limit OFFSET @offset`,
+           ORDER BY ${column} ${direction}, rowid ${direction} LIMIT @limit OFFSET @offset`,
         )
         .all({ ...where.params, limit: query.limit + 1, offset: query.offset })
       return { items: rows.slice(0, query.limit).map(toDiffScan), hasMore: rows.length > query.limit }
