@@ -140,6 +140,22 @@ describe('full scans', () => {
     expect((await get('/v0/orgs/acme/repos/r')).statusCode).toBe(404)
   })
 
+  it('answers 400 for a multipart body its parser cannot read (found by the fuzzer: it was a 500)', async () => {
+    for (const payload of ['{}', '--xyz\r\nContent-Disposition: form-data; name="a"\r\n\r\nunterminated']) {
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/v0/orgs/acme/full-scans?repo=r',
+        headers: { ...t.auth(), 'content-type': 'multipart/form-data; boundary=xyz' },
+        payload,
+      })
+      expect(response.statusCode, payload).toBe(400)
+      expect(response.json()).toEqual({
+        error: { message: 'Malformed multipart/form-data body: Unexpected end of multipart data', details: null },
+      })
+    }
+    expect((await get('/v0/orgs/acme/repos/r')).statusCode).toBe(404)
+  })
+
   it("answers 413 in Socket's error body for a file or an upload over the limits", async () => {
     const limited = await createTestApp({ config: { scans: { maxFileBytes: 100, maxTotalBytes: 150 } } })
     const big = await createScan('repo=r', { 'package.json': 'x'.repeat(101) }, limited.auth(), limited)

@@ -23,13 +23,20 @@ async function readFiles(request: FastifyRequest, limits: { maxTotalBytes: numbe
   }
   const files: ScanFile[] = []
   let total = 0
-  for await (const part of request.parts()) {
-    const content = part.type === 'file' ? await part.toBuffer() : Buffer.from(String(part.value ?? ''), 'utf8')
-    total += content.length
-    if (total > limits.maxTotalBytes) {
-      throw new UploadTooLargeError(`The files of a full scan may total at most ${limits.maxTotalBytes} bytes`)
+  try {
+    for await (const part of request.parts()) {
+      const content = part.type === 'file' ? await part.toBuffer() : Buffer.from(String(part.value ?? ''), 'utf8')
+      total += content.length
+      if (total > limits.maxTotalBytes) {
+        throw new UploadTooLargeError(`The files of a full scan may total at most ${limits.maxTotalBytes} bytes`)
+      }
+      files.push({ path: part.fieldname, content })
     }
-    files.push({ path: part.fieldname, content })
+  } catch (error) {
+    // The multipart plugin's own refusals (a file too large: 413) carry their status; the parser's do
+    // not ("Unexpected end of multipart data", a malformed part header): the body is the client's error.
+    if (typeof (error as { statusCode?: unknown }).statusCode === 'number') throw error
+    throw new InvalidInputError(`Malformed multipart/form-data body: ${(error as Error).message}`)
   }
   return files
 }
