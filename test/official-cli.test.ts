@@ -2,8 +2,9 @@ import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { issueToken, useTestApp } from './helpers/app.js'
-import { useTempDir } from './helpers/fixtures.js'
+import { createSelfSignedCertificate } from '../src/tls.js'
+import { createHttpsServer, issueToken, useTestApp } from './helpers/app.js'
+import { closedAfterTest, useTempDir } from './helpers/fixtures.js'
 import { root } from './helpers/process.js'
 
 interface CliResult {
@@ -43,7 +44,11 @@ describe('@socketsecurity/cli against a listening server', () => {
     )
   })
 
-  function socket(args: string[], token = t.token): Promise<CliResult> {
+  function socket(
+    args: string[],
+    token = t.token,
+    target: { baseUrl: string; env?: Record<string, string> } = { baseUrl },
+  ): Promise<CliResult> {
     return new Promise((resolve, reject) => {
       const cli = join(root, 'node_modules/@socketsecurity/cli/bin/cli.js')
       const child = spawn(process.execPath, [cli, ...args, '--no-interactive'], {
@@ -52,8 +57,9 @@ describe('@socketsecurity/cli against a listening server', () => {
           PATH: process.env.PATH ?? '',
           HOME: home,
           TMPDIR: join(home, 'tmp'),
-          SOCKET_CLI_API_BASE_URL: baseUrl,
+          SOCKET_CLI_API_BASE_URL: target.baseUrl,
           SOCKET_CLI_API_TOKEN: token,
+          ...target.env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       })
@@ -223,6 +229,37 @@ describe('@socketsecurity/cli against a listening server', () => {
       // Named relative to the CLI's working directory, as it sends them.
       ['flask', 'project/api/requirements.txt'],
       ['lodash', 'project/package-lock.json'],
+    ])
+  }, 60_000)
+
+  it('socket scan create --report, over HTTPS: reads the security policy and the scan, and reports it healthy', async () => {
+    const token = 'sktsec_cli_report_token_0123456789'
+    const server = closedAfterTest(
+      await createHttpsServer(await createSelfSignedCertificate({ outDir: join(home, 'report-tls') }), {
+        orgs: [{ slug: 'acme', tokens: [{ token }] }],
+      }),
+    )
+    const api = await server.listen()
+    const project = join(home, 'report-project')
+    mkdirSync(project)
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'report-project', version: '1.0.0' }))
+    writeFileSync(
+      join(project, 'package-lock.json'),
+      JSON.stringify({ lockfileVersion: 3, packages: { '': {}, 'node_modules/left-pad': { version: '1.3.0' } } }),
+    )
+
+    const report = await socket(
+      ['scan', 'create', '--org', 'acme', '--repo', 'reported', '--branch', 'main', project, '--report', '--json'],
+      token,
+      { baseUrl: api, env: { NODE_EXTRA_CA_CERTS: join(home, 'report-tls', 'cert.pem') } },
+    )
+    expect(report.code, JSON.stringify(report.json)).toBe(0)
+    expect(report.json).toMatchObject({ ok: true, data: { healthy: true, orgSlug: 'acme' } })
+    const { scanId } = report.json.data as { scanId: string }
+    // What the CLI read to build its report: the org's policy and the scan's package stream.
+    expect(server.requests({ operationId: 'getOrgSecurityPolicy' })).toEqual([expect.objectContaining({ status: 200 })])
+    expect(server.requests({ operationId: 'getOrgFullScan' })).toEqual([
+      expect.objectContaining({ status: 200, url: expect.stringContaining(`/full-scans/${scanId}`) }),
     ])
   }, 60_000)
 
