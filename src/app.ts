@@ -10,12 +10,14 @@ import { registerBodyParsers } from './http/body-parsers.js'
 import adminPlugin from './http/plugins/admin.js'
 import authPlugin from './http/plugins/auth.js'
 import errorHandler, { clientErrorHandler, frameworkErrors } from './http/plugins/error-handler.js'
+import faultsPlugin from './http/plugins/faults.js'
 import listCachePlugin from './http/plugins/list-cache.js'
-import operationsPlugin, { requestId } from './http/plugins/operations.js'
+import observabilityPlugin, { requestId } from './http/plugins/observability.js'
+import quotaPlugin from './http/plugins/quota.js'
 import requestJournalPlugin from './http/plugins/request-journal.js'
 import servicesPlugin from './http/plugins/services.js'
 import { RequestLogController } from './http/request-log.js'
-import { registerOperations } from './http/routes.js'
+import operationRoutes from './http/routes.js'
 import { type LoadedSpec, loadSpec } from './http/spec-loader.js'
 import { schemaCompilers } from './http/validators.js'
 import { createServices } from './services/index.js'
@@ -125,17 +127,21 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
 
   // The plugin reads `multipart/form-data` for every route, but only a full-scan upload takes it: elsewhere
   // (the other operations, /_admin) it stays the 415 of any other media type (src/http/body-parsers.ts).
+  // Callback-style, as every hook that runs on each request: no promise on the hot path.
   const multipartOperations = new Set(loaded.operations.filter((op) => op.multipartBody).map((op) => op.operationId))
-  app.addHook('preValidation', async (request) => {
-    if (request.is404 || !request.isMultipart()) return
+  app.addHook('preValidation', (request, _reply, done) => {
+    if (!request.isMultipart() || request.is404) return done()
     const operationId = request.routeOptions.config.operationId
-    if (operationId === undefined || !multipartOperations.has(operationId)) {
-      throw new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE()
-    }
+    if (operationId !== undefined && multipartOperations.has(operationId)) return done()
+    done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE())
   })
 
-  await app.register(operationsPlugin)
+  // The request path of an operation: the app's onRequest hooks in the order registered here (request
+  // id and CORS, then injected faults), then the route's own (security, then quota).
   await app.register(authPlugin)
+  await app.register(quotaPlugin)
+  await app.register(observabilityPlugin)
+  await app.register(faultsPlugin)
   await app.register(requestJournalPlugin)
   await app.register(adminPlugin)
   await app.register(swagger, { mode: 'static', specification: { document: loaded.document as never } })
@@ -145,6 +151,6 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     app.get(url, { schema: { hide: true } }, async () => app.swagger())
   }
   await app.register(listCachePlugin)
-  await registerOperations(app, loaded, compilers)
+  await app.register(operationRoutes, { spec: loaded, compilers })
   return app
 }

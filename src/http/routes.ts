@@ -1,7 +1,13 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+  onRequestHookHandler,
+} from 'fastify'
+import fp from 'fastify-plugin'
 import { ConfigError } from '../config.js'
 import { type OperationId, operationHandlers } from './handlers/index.js'
-import { errorBody } from './plugins/error-handler.js'
 import { routeHandler } from './route-handler.js'
 import type { LoadedSpec, OperationSpec } from './spec-loader.js'
 import type { SchemaCompilers } from './validators.js'
@@ -18,18 +24,23 @@ function hasQueryParameter(operation: OperationSpec, name: string): boolean {
   return query?.properties?.[name] !== undefined
 }
 
+// The preValidation steps below are callback-style: no promise per step.
+type Step = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void
+
 /** An optional body that was not sent reads as `{}`: the operation then sees "no fields given". */
-async function absentBodyIsEmpty(request: FastifyRequest) {
+const absentBodyIsEmpty: Step = (request, _reply, done) => {
   if (request.body === undefined) request.body = {}
+  done()
 }
 
 /**
  * Socket's CLI asks for `page=0` on its first request; Socket answers it as page 1. The spec's
  * `minimum: 1` stays as published, and the value is read as 1 before validation.
  */
-async function pageZeroIsPageOne(request: FastifyRequest) {
+const pageZeroIsPageOne: Step = (request, _reply, done) => {
   const query = request.query as Record<string, unknown>
   if (query.page === '0') query.page = '1'
+  done()
 }
 
 /** The query parameters of an operation whose schema is a boolean. */
@@ -41,13 +52,14 @@ function booleanQueryParameters(operation: OperationSpec): string[] {
 }
 
 /** Socket's Python scanner spells query booleans as Python prints them: `True` and `False`. */
-function pythonBooleans(names: string[]) {
-  return async (request: FastifyRequest) => {
+function pythonBooleans(names: string[]): Step {
+  return (request, _reply, done) => {
     const query = request.query as Record<string, unknown>
     for (const name of names) {
       if (query[name] === 'True') query[name] = 'true'
       else if (query[name] === 'False') query[name] = 'false'
     }
+    done()
   }
 }
 
@@ -55,30 +67,24 @@ function pythonBooleans(names: string[]) {
  * `committers` may be set more than once (the spec says so of a string parameter): validation sees
  * the first value and the handler reads every one from the URL.
  */
-async function repeatedCommitters(request: FastifyRequest) {
+const repeatedCommitters: Step = (request, _reply, done) => {
   const query = request.query as Record<string, unknown>
   if (Array.isArray(query.committers)) query.committers = query.committers[0]
+  done()
 }
 
-/** An injected fault (admin API) delays the request, or answers it with a forced status. */
-function injectedFaults(fastify: FastifyInstance, operationId: string) {
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (fastify.faults.size === 0) return
-    const fault = fastify.faults.take(operationId, (request.params as { org_slug?: string }).org_slug)
-    if (!fault) return
-    if (fault.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, fault.delayMs))
-    if (fault.status === undefined) return
-    reply.header('x-injected-fault', fault.id)
-    if (fault.status === 429 || fault.status === 503) reply.header('retry-after', '1')
-    return reply.code(fault.status).send(errorBody(fault.message ?? 'Injected fault'))
-  }
+export interface OperationRoutesOptions {
+  spec: LoadedSpec
+  compilers: SchemaCompilers
 }
 
 /**
- * Registers one route per operation of the spec, each with the handler of its operationId.
- * `QUOTA_COSTS` overrides the spec's per-operation costs; an unknown operationId there is an error.
+ * One route per operation of the spec, each with the handler of its operationId. Each route's
+ * onRequest steps are its security (auth) and then its quota; the app's own hooks (request id,
+ * injected faults) run before them. `QUOTA_COSTS` overrides the spec's per-operation costs; an unknown
+ * operationId there is an error.
  */
-export async function registerOperations(fastify: FastifyInstance, spec: LoadedSpec, compilers: SchemaCompilers) {
+async function operationRoutes(fastify: FastifyInstance, { spec, compilers }: OperationRoutesOptions) {
   const specIds = new Set(spec.operations.map((op) => op.operationId))
   const missing = Object.keys(operationHandlers).filter((id) => !specIds.has(id))
   if (missing.length > 0) throw new Error(`handlers without an operation in the spec: ${missing.join(', ')}`)
@@ -93,12 +99,15 @@ export async function registerOperations(fastify: FastifyInstance, spec: LoadedS
     const booleans = booleanQueryParameters(operation)
     const handler = operationHandlers[operation.operationId as OperationId]
     if (!handler) throw new Error(`the spec's operation ${operation.operationId} has no handler`)
+    const onRequest = [fastify.securityHook(operation), fastify.quotaHook(operation)].filter(
+      (hook): hook is onRequestHookHandler => hook !== undefined,
+    )
     fastify.route({
       method: operation.method,
       url: operation.url,
       schema: operation.schema,
       config: { operationId: operation.operationId },
-      onRequest: [injectedFaults(fastify, operation.operationId), ...fastify.securityHooks(operation)],
+      onRequest,
       preValidation: [
         ...(hasQueryParameter(operation, 'page') ? [pageZeroIsPageOne] : []),
         ...(operation.bodyOptional ? [absentBodyIsEmpty] : []),
@@ -110,3 +119,11 @@ export async function registerOperations(fastify: FastifyInstance, spec: LoadedS
     })
   }
 }
+
+export default fp(operationRoutes, {
+  name: 'operation-routes',
+  fastify: '5.x',
+  // list-cache and observability hook route registration (onRoute): they must be there first.
+  dependencies: ['services', 'error-handler', 'auth', 'quota', 'list-cache', 'observability'],
+  decorators: { fastify: ['config', 'securityHook', 'quotaHook'] },
+})

@@ -1,5 +1,6 @@
 import { IdsExhaustedError } from '../db/ids.js'
 import { isBusyError, isForeignKeyError } from '../db/index.js'
+import { type QuotaStatus, quotaDetails } from './quota-status.js'
 
 /**
  * Domain errors. Services throw these; the HTTP error plugin maps each class to one status code
@@ -30,14 +31,20 @@ export class NotFoundError extends DomainError {}
 /** 409 */
 export class ConflictError extends DomainError {}
 
-/** 429: the token's quota for the current window is spent. */
+/** 403: the token's max_quota is below the operation's cost, so it can never call it. */
+export class MaxQuotaError extends ForbiddenError {}
+
+/**
+ * 429: the token's quota for the current window is spent. `quota` is where it stands (its details on
+ * the wire); null for a max_quota refusal of an operation whose spec lists no 403 (details null).
+ */
 export class QuotaExceededError extends DomainError {
   constructor(
     message: string,
     readonly retryAfterSeconds: number,
-    details: Record<string, unknown> | null = null,
+    readonly quota: QuotaStatus | null = null,
   ) {
-    super(message, details)
+    super(message, quota === null ? null : quotaDetails(quota))
   }
 }
 

@@ -1,14 +1,7 @@
 import type { TokenRepository } from '../db/repositories/token-repository.js'
-import { ForbiddenError, QuotaExceededError, UnauthorizedError } from './errors.js'
-import type { Principal } from './token-service.js'
-
-export interface QuotaStatus {
-  /** max_quota of the token. */
-  limit: number
-  remaining: number
-  /** When the running window ends (epoch ms); null when no window is running. */
-  resetsAt: number | null
-}
+import { MaxQuotaError, QuotaExceededError, UnauthorizedError } from './errors.js'
+import type { Principal } from './principal.js'
+import type { QuotaStatus } from './quota-status.js'
 
 // Socket's texts; clients match on them. The spec says "max_quota", Socket's Python SDK looks for
 // "Insufficient max quota": the message carries both.
@@ -65,6 +58,13 @@ export function createQuotaService(deps: {
     return status(lease.reservedUsed - lease.unspent, lease.max, lease.windowStartedAt)
   }
 
+  /** The token's lease if it is still good at `at` and needs no I/O: not past its window nor its TTL. */
+  function currentLease(tokenId: string, at: number): Lease | undefined {
+    const lease = leases.get(tokenId)
+    if (!lease || lease.windowStartedAt + windowMs <= at || at - lease.takenAt >= leaseTtlMs) return undefined
+    return lease
+  }
+
   /** The token's lease if it is still good at `at`; an expired one is given back. */
   async function liveLease(tokenId: string, at: number): Promise<Lease | undefined> {
     const lease = leases.get(tokenId)
@@ -88,17 +88,33 @@ export function createQuotaService(deps: {
     await tokens.releaseQuota(tokenId, lease.unspent, lease.windowStartedAt)
   }
 
+  /**
+   * Spends `cost` from the token's lease when it holds enough and is still good: no I/O, so the
+   * request path can spend without a promise. Undefined when `spend` has to refill or refuse.
+   */
+  function spendFromLease(principal: Principal, cost: number): QuotaStatus | undefined {
+    if (cost <= 0 || principal.maxQuota < cost) return undefined
+    const lease = currentLease(principal.tokenId, now())
+    if (!lease || lease.unspent < cost) return undefined
+    lease.unspent -= cost
+    return leaseStatus(lease)
+  }
+
   return {
     windowSeconds: deps.windowSeconds,
 
+    spendFromLease,
+
     /**
      * Spends `cost` units of the token's quota. A token whose max_quota is below the cost can never
-     * call the operation (403); one that has spent its window waits for it to end (429). Units come
-     * from the token's lease, which is refilled from the database a block at a time.
+     * call the operation (403, MaxQuotaError); one that has spent its window waits for it to end
+     * (429). Units come from the token's lease, which is refilled from the database a block at a time.
      */
     async spend(principal: Principal, cost: number): Promise<QuotaStatus> {
       if (cost <= 0) return this.read(principal)
-      if (principal.maxQuota < cost) throw new ForbiddenError(MAX_QUOTA_MESSAGE)
+      if (principal.maxQuota < cost) throw new MaxQuotaError(MAX_QUOTA_MESSAGE)
+      const spent = spendFromLease(principal, cost)
+      if (spent) return spent
       const at = now()
       const id = principal.tokenId
       let lease = await liveLease(id, at)
@@ -106,18 +122,14 @@ export function createQuotaService(deps: {
         const want = Math.max(cost, Math.min(MAX_LEASE_UNITS, Math.ceil(principal.maxQuota / 20)))
         const state = await tokens.reserveQuota(id, want, cost, windowMs, at)
         if (!state) throw tokenGone()
-        if (state.max < cost) throw new ForbiddenError(MAX_QUOTA_MESSAGE)
+        if (state.max < cost) throw new MaxQuotaError(MAX_QUOTA_MESSAGE)
         // Requests interleave at the await: carry over whatever lease of this window is there now.
         const current = leases.get(id)
         const carried = current && current.windowStartedAt === state.windowStartedAt ? current.unspent : 0
         if (state.granted === 0 && carried < cost) {
           const result = status(state.used - carried, state.max, state.windowStartedAt)
           const retryAfterSeconds = Math.max(1, Math.ceil(((result.resetsAt ?? at) - at) / 1000))
-          throw new QuotaExceededError(QUOTA_EXCEEDED_MESSAGE, retryAfterSeconds, {
-            quota: result.remaining,
-            maxQuota: result.limit,
-            nextWindowRefresh: result.resetsAt === null ? null : new Date(result.resetsAt).toISOString(),
-          })
+          throw new QuotaExceededError(QUOTA_EXCEEDED_MESSAGE, retryAfterSeconds, result)
         }
         lease = {
           max: state.max,

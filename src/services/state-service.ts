@@ -384,7 +384,7 @@ export function createStateService(deps: {
   state: StateRepository
   orgs: OrgRepository
   now: () => number
-  /** Called before anything that changes tokens in bulk (quota leases are given back first). */
+  /** Called before anything that replaces tokens or their quota in bulk (quota leases are given back first). */
   beforeTokensChange: () => Promise<void>
   /** Called after anything that removes or replaces tokens. */
   onTokensChanged: () => void
@@ -407,9 +407,8 @@ export function createStateService(deps: {
     /** Replaces the whole state with a fixture (an export, typically); all or nothing. */
     import: (fixture: unknown) => apply(fixture, true),
 
-    /** The whole state as a fixture; token values are never included, only their hashes. */
+    /** The whole state as a fixture; token values are never included, only their hashes (nor their quota use). */
     async export(): Promise<ExportedFixture> {
-      await beforeTokensChange()
       return toFixture(await state.exportState())
     },
 

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import type { Actor, Committer, NewAuditEvent, Token, TokenVisibility } from '../db/models.js'
 import type { OrgRepository } from '../db/repositories/org-repository.js'
@@ -13,6 +13,7 @@ import {
   UnauthorizedError,
 } from './errors.js'
 import { quotaUnits, scopes, tokenName, tokenValue } from './field-rules.js'
+import type { Principal } from './principal.js'
 import type { QuotaService } from './quota-service.js'
 import { allScopes, isKnownScope, scopesBeyond } from './scopes.js'
 import { parseOrThrow } from './validation.js'
@@ -20,17 +21,6 @@ import { parseOrThrow } from './validation.js'
 /** Socket's org tokens start with this prefix; ours do too, so tools that look for it recognise them. */
 export const TOKEN_PREFIX = 'sktsec_'
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
-
-/** What a request is authenticated as: the slice of a token that authorization needs. */
-export interface Principal {
-  tokenId: string
-  /** The token's name (never its value), for the request journal and as the audit log's actor. */
-  tokenName: string
-  orgId: string
-  orgSlug: string
-  scopes: readonly string[]
-  maxQuota: number
-}
 
 export interface IssueTokenInput {
   orgSlug: string
@@ -108,15 +98,14 @@ export function generateToken(): string {
 
 interface CacheEntry {
   principal: Principal
-  tokenHash: string
   expiresAt: number
 }
 
 export function createTokenService(deps: {
   tokens: TokenRepository
   orgs: OrgRepository
-  /** Quota leases: given back when a token is revoked, and before tokens are listed with their use. */
-  quota: Pick<QuotaService, 'release' | 'releaseAll'>
+  /** Quota leases: a token's is given back when the token is revoked, rotated or its settings change. */
+  quota: Pick<QuotaService, 'release'>
   now: () => number
   defaultMaxQuota: number
   /** How long a verified token is trusted without asking the database again. */
@@ -125,20 +114,34 @@ export function createTokenService(deps: {
 }) {
   const { tokens, orgs, quota, now, defaultMaxQuota, cacheTtlMs } = deps
   const cacheMaxEntries = deps.cacheMaxEntries ?? 10_000
+  /**
+   * Verified tokens by the value presented, so a request with a token verified within `cacheTtlMs`
+   * costs one map lookup: no SHA-256, no query. Only verified tokens get in (an unknown value is never
+   * cached, so the map cannot be filled with guesses); bounded, the oldest entry going first.
+   */
   const cache = new Map<string, CacheEntry>()
 
-  function remember(tokenHash: string, principal: Principal): void {
+  function remember(presented: string, principal: Principal): void {
     if (cacheTtlMs <= 0) return
     if (cache.size >= cacheMaxEntries) {
       const oldest = cache.keys().next()
       if (!oldest.done) cache.delete(oldest.value)
     }
-    cache.set(tokenHash, { principal, tokenHash, expiresAt: now() + cacheTtlMs })
+    cache.set(presented, { principal, expiresAt: now() + cacheTtlMs })
   }
 
   /** Drops the cached verifications of a token (its settings changed, or it was revoked). */
   function forgetCached(tokenId: string): void {
-    for (const [digest, entry] of cache) if (entry.principal.tokenId === tokenId) cache.delete(digest)
+    for (const [presented, entry] of cache) if (entry.principal.tokenId === tokenId) cache.delete(presented)
+  }
+
+  /** The principal of a token verified within `cacheTtlMs`; an expired entry is dropped. */
+  function cachedPrincipal(presented: string): Principal | undefined {
+    const cached = cache.get(presented)
+    if (cached === undefined) return undefined
+    if (cached.expiresAt > now()) return cached.principal
+    cache.delete(presented)
+    return undefined
   }
 
   /** The active token of the caller's org the identifiers name, if the caller may manage it. */
@@ -169,17 +172,21 @@ export function createTokenService(deps: {
 
   return {
     /**
-     * Resolves a presented token to its principal. Tokens are looked up by SHA-256 digest and the
-     * digests compared in constant time; a revoked token stops working within `cacheTtlMs` (at once
-     * when revoked through this service).
+     * The principal of a token verified within `cacheTtlMs`, without I/O (the request path's fast
+     * way); undefined when it has to be verified by `authenticate`.
+     */
+    cachedPrincipal,
+
+    /**
+     * Resolves a presented token to its principal. Tokens are looked up by SHA-256 digest (only the
+     * digest is stored); a revoked token stops working within `cacheTtlMs` (at once when revoked
+     * through this service).
      */
     async authenticate(presented: string): Promise<Principal> {
       if (!presented) throw new UnauthorizedError('Missing API token')
-      const digest = hashToken(presented)
-      const cached = cache.get(digest)
-      if (cached && cached.expiresAt > now() && constantTimeEqual(cached.tokenHash, digest)) return cached.principal
-      if (cached) cache.delete(digest)
-      const token = await tokens.findActiveByHash(digest)
+      const cached = cachedPrincipal(presented)
+      if (cached) return cached
+      const token = await tokens.findActiveByHash(hashToken(presented))
       if (!token) throw new UnauthorizedError('Invalid API token')
       const principal: Principal = {
         tokenId: token.id,
@@ -189,7 +196,7 @@ export function createTokenService(deps: {
         scopes: Object.freeze([...token.scopes]),
         maxQuota: token.maxQuota,
       }
-      remember(digest, principal)
+      remember(presented, principal)
       return principal
     },
 
@@ -222,9 +229,11 @@ export function createTokenService(deps: {
       return tokens.existsByHash(hashToken(secret))
     },
 
-    /** Tokens with their quota use as the database has it, leases given back first so it is exact. */
+    /**
+     * Tokens as the database has them. `quotaUsed` counts the units running servers hold in quota
+     * leases as used; `quota.releaseAll()` first gives this process's back, for the exact use.
+     */
     async list(orgSlug?: string): Promise<Token[]> {
-      await quota.releaseAll()
       return tokens.list(orgSlug)
     },
 
@@ -242,7 +251,7 @@ export function createTokenService(deps: {
      * process), so that its next request is refused at once instead of when the cache expires.
      */
     async forget(id: string): Promise<void> {
-      for (const [digest, entry] of cache) if (entry.principal.tokenId === id) cache.delete(digest)
+      forgetCached(id)
       await quota.release(id)
     },
 
@@ -281,7 +290,6 @@ export function createTokenService(deps: {
     ): Promise<{ tokens: Token[]; nextPage: number | null }> {
       const offset = (query.page - 1) * query.perPage
       if (!Number.isSafeInteger(offset + query.perPage)) return { tokens: [], nextPage: null }
-      await quota.releaseAll()
       const page = await tokens.listActive(orgId, query.direction, query.perPage, offset)
       return { tokens: page.items, nextPage: page.hasMore ? query.page + 1 : null }
     },
@@ -400,12 +408,6 @@ function updateEvents(principal: Principal, before: Token, after: Token): NewAud
         after: current,
       }),
     )
-}
-
-function constantTimeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a)
-  const y = Buffer.from(b)
-  return x.length === y.length && timingSafeEqual(x, y)
 }
 
 export type TokenService = ReturnType<typeof createTokenService>

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { UnauthorizedError } from '../../services/errors.js'
-import type { Principal } from '../../services/token-service.js'
+import type { Principal } from '../../services/principal.js'
 import type { components, operations } from '../generated/api.js'
 import { UNAUTHORIZED_MESSAGE } from '../plugins/auth.js'
 

@@ -7,16 +7,9 @@ import { bootstrap } from '../../services/bootstrap-service.js'
 import { NotFoundError, UnauthorizedError } from '../../services/errors.js'
 import type { ResetOptions } from '../../services/state-service.js'
 import { parseOrThrow } from '../../services/validation.js'
-import { type FaultRegistry, faultRuleInput } from '../faults.js'
 import { operationHandlers } from '../handlers/index.js'
+import { faultRuleInput } from './faults.js'
 import { journalFilter } from './request-journal.js'
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** Injected faults, consulted by every operation route; managed through /_admin/faults. */
-    faults: FaultRegistry
-  }
-}
 
 export const ADMIN_PREFIX = '/_admin'
 
@@ -131,5 +124,5 @@ export default fp(
   async (fastify: FastifyInstance) => {
     await fastify.register(adminRoutes, { prefix: ADMIN_PREFIX })
   },
-  { name: 'admin', fastify: '5.x', dependencies: ['services', 'error-handler', 'operations', 'request-journal'] },
+  { name: 'admin', fastify: '5.x', dependencies: ['services', 'error-handler', 'faults', 'request-journal'] },
 )

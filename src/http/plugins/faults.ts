@@ -1,11 +1,21 @@
 import { randomUUID } from 'node:crypto'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import fp from 'fastify-plugin'
 import { z } from 'zod'
+import { errorBody } from './error-handler.js'
 
 /**
  * Opt-in fault and latency injection, driven through the admin API: a rule delays, or answers
  * with a forced status, the requests of the operations and orgs it matches — so users can test
  * their clients' retry paths. Rules live in memory and vanish with the process.
  */
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Injected faults, consulted by every operation route; managed through /_admin/faults. */
+    faults: FaultRegistry
+  }
+}
 
 /** A fault rule as the admin API accepts it; `operationIds` are the spec's, any other is refused. */
 export const faultRuleInput = (operationIds: readonly string[]) =>
@@ -85,3 +95,33 @@ export function createFaultRegistry() {
 }
 
 export type FaultRegistry = ReturnType<typeof createFaultRegistry>
+
+/**
+ * The registry, and the hook that applies it: first among an operation's onRequest steps (before
+ * authentication), so a fault answers whatever the credentials. With no rule registered — always, unless
+ * the admin API added one — the hook is one size check.
+ */
+async function faultsPlugin(fastify: FastifyInstance) {
+  const faults = createFaultRegistry()
+  fastify.decorate('faults', faults)
+
+  fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+    if (faults.size === 0) return done()
+    const operationId = request.routeOptions.config.operationId
+    const fault =
+      operationId === undefined
+        ? undefined
+        : faults.take(operationId, (request.params as { org_slug?: string }).org_slug)
+    if (!fault) return done()
+    const apply = () => {
+      if (fault.status === undefined) return done()
+      reply.header('x-injected-fault', fault.id)
+      if (fault.status === 429 || fault.status === 503) reply.header('retry-after', '1')
+      reply.code(fault.status).send(errorBody(fault.message ?? 'Injected fault'))
+    }
+    if (fault.delayMs > 0) setTimeout(apply, fault.delayMs)
+    else apply()
+  })
+}
+
+export default fp(faultsPlugin, { name: 'faults', fastify: '5.x', dependencies: ['error-handler'] })

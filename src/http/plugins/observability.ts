@@ -4,15 +4,7 @@ import cors from '@fastify/cors'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, Histogram, Registry } from 'prom-client'
-import { createFaultRegistry } from '../faults.js'
 import { errorBody } from './error-handler.js'
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Set when the quota step refused the request. */
-    quotaRejection: 'exhausted' | 'max_quota' | null
-  }
-}
 
 /** Request ids we accept from a caller; anything else (too long, odd characters) is replaced. */
 const acceptableRequestId = /^[A-Za-z0-9._:@/+=-]{1,128}$/
@@ -43,13 +35,12 @@ function indexHtml(links: Record<string, string>): string {
 }
 
 /**
- * What operators need around the API: an index at /, request ids, CORS, /health and /ready, Prometheus /metrics,
- * and the fault registry the admin API drives. None of these routes is metered or authenticated.
+ * What operators need to watch and reach the API: request ids, CORS, an index at /, /health and /ready,
+ * Prometheus /metrics (requests, latency, and the quota step's refusals). None of these routes is metered
+ * or authenticated. (The request log line is the app's LogController, src/http/request-log.ts.)
  */
-async function operationsPlugin(fastify: FastifyInstance) {
+async function observabilityPlugin(fastify: FastifyInstance) {
   const { config, services } = fastify
-  fastify.decorateRequest('quotaRejection', null)
-  fastify.decorate('faults', createFaultRegistry())
 
   // Hooks on every request are callback-style: no promise per hook on the hot path.
   fastify.addHook('onRequest', (request, reply, done) => {
@@ -121,7 +112,8 @@ async function operationsPlugin(fastify: FastifyInstance) {
     const requestCounters = new Map<string, Counter.Internal>()
     const durations = new Map<string, Histogram.Internal<'operation'>>()
     fastify.addHook('onResponse', (request, reply, done) => {
-      const operation = request.routeOptions.config.operationId ?? request.routeOptions.url ?? 'unmatched'
+      const route = request.routeOptions // a getter that builds an object: read once
+      const operation = route.config.operationId ?? route.url ?? 'unmatched'
       if (operation !== '/metrics') {
         const key = `${operation} ${request.method} ${reply.statusCode}`
         let counter = requestCounters.get(key)
@@ -148,4 +140,9 @@ async function operationsPlugin(fastify: FastifyInstance) {
   }
 }
 
-export default fp(operationsPlugin, { name: 'operations', fastify: '5.x', dependencies: ['services', 'error-handler'] })
+export default fp(observabilityPlugin, {
+  name: 'observability',
+  fastify: '5.x',
+  dependencies: ['services', 'error-handler', 'quota'],
+  decorators: { fastify: ['services', 'config'], request: ['quotaRejection'] },
+})
