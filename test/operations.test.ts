@@ -1,8 +1,10 @@
 import { Writable } from 'node:stream'
+import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 import { buildApp } from '../src/app.js'
 import { testConfig } from '../src/config.js'
 import { openDb, runMigrations } from '../src/db/index.js'
+import { requestLogger } from '../src/http/request-log.js'
 import { createTestApp } from './helpers/app.js'
 import { closedAfterTest } from './helpers/fixtures.js'
 
@@ -170,5 +172,53 @@ describe('logs', () => {
     for (const secretText of [secret, basic, 'sktsec_bad', adminSecret, 'authorization']) {
       expect(all).not.toContain(secretText)
     }
+  })
+
+  it("write the request line as a child logger of the request would: reqId right after pino's own fields", async () => {
+    const lines: string[] = []
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(chunk.toString())
+        done()
+      },
+    })
+    const app = closedAfterTest(await buildApp({ config: testConfig({ logLevel: 'info' }), logStream: sink }))
+    await app.ready()
+    await app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'req-42' } })
+    const line = JSON.parse(lines.find((l) => l.includes('request completed')) ?? '{}')
+    expect(Object.keys(line)).toEqual([
+      'level',
+      'time',
+      'pid',
+      'hostname',
+      'reqId',
+      'method',
+      'url',
+      'statusCode',
+      'responseTime',
+      'msg',
+    ])
+    expect(line).toMatchObject({ reqId: 'req-42', url: '/health', statusCode: 200 })
+  })
+
+  it("request.log is the request's child logger, made on first use", () => {
+    const lines: string[] = []
+    const parent = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(chunk.toString())
+          done()
+        },
+      }),
+    )
+    const log = requestLogger(parent, { reqId: 'req-7' }, {})
+    expect(log.level).toBe('info')
+    log.debug('not written')
+    log.warn({ detail: 1 }, 'written')
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ level: 40, reqId: 'req-7', detail: 1, msg: 'written' }),
+    ])
+    expect(log.child({ part: 'x' }, {}).level).toBe('info')
   })
 })
