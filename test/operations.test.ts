@@ -76,6 +76,10 @@ describe('operations endpoints', () => {
     await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers: t.auth(token) })
     await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers: t.auth(token) })
     await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos/none', headers: t.auth() })
+    await t.app.inject({ method: 'GET', url: '/health' })
+    await t.app.inject({ method: 'HEAD', url: '/health' })
+    await t.app.inject({ method: 'GET', url: '/no/such/route' })
+    await t.app.inject({ method: 'GET', url: '/metrics' })
     const metrics = await t.app.inject({ method: 'GET', url: '/metrics' })
     expect(metrics.statusCode).toBe(200)
     expect(metrics.headers['content-type']).toContain('text/plain')
@@ -85,6 +89,13 @@ describe('operations endpoints', () => {
     expect(text).toContain('socket_repos_http_requests_total{operation="getOrgRepo",method="GET",status="404"} 1')
     expect(text).toContain('socket_repos_quota_rejections_total{operation="getOrgRepoList",reason="exhausted"} 1')
     expect(text).toMatch(/socket_repos_http_request_duration_seconds_bucket\{le="[^"]+",operation="getOrgRepoList"\} 2/)
+    // Routes outside the spec by their URL (a GET's HEAD counted once, as HEAD), no route as unmatched,
+    // /metrics itself not at all; an operation never called has no series.
+    expect(text).toContain('socket_repos_http_requests_total{operation="/health",method="GET",status="200"} 1')
+    expect(text).toContain('socket_repos_http_requests_total{operation="/health",method="HEAD",status="200"} 1')
+    expect(text).toContain('socket_repos_http_requests_total{operation="unmatched",method="GET",status="404"} 1')
+    expect(text).not.toContain('operation="/metrics"')
+    expect(text).not.toContain('operation="createOrgRepo"')
   })
 
   it('sends X-Request-Id on every response, honouring a sane incoming one', async () => {

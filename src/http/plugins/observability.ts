@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import cors from '@fastify/cors'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, Histogram, Registry } from 'prom-client'
 import { errorBody } from './error-handler.js'
@@ -35,12 +35,85 @@ function indexHtml(links: Record<string, string>): string {
 }
 
 /**
+ * Prometheus metrics at /metrics: requests by operationId (or route), method and status, their latency,
+ * and the quota step's refusals. Each route gets its own onResponse hook (added as it is registered)
+ * that knows its label and keeps its labelled children, so a response costs no label lookup and no
+ * allocation; requests that match no route are counted by one app-wide hook as `unmatched`. A series
+ * appears on its first observation.
+ */
+function registerMetrics(fastify: FastifyInstance) {
+  const registry = new Registry()
+  const requests = new Counter({
+    name: 'socket_repos_http_requests_total',
+    help: 'HTTP requests by operationId (or route) and status code',
+    labelNames: ['operation', 'method', 'status'] as const,
+    registers: [registry],
+  })
+  const duration = new Histogram({
+    name: 'socket_repos_http_request_duration_seconds',
+    help: 'Time from request to response, by operationId (or route)',
+    labelNames: ['operation'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  })
+  const quotaRejections = new Counter({
+    name: 'socket_repos_quota_rejections_total',
+    help: 'Requests refused by the quota step (429 exhausted, 403 max_quota), by operationId',
+    labelNames: ['operation', 'reason'] as const,
+    registers: [registry],
+  })
+
+  function recorder(operation: string) {
+    let histogram: Histogram.Internal<'operation'> | undefined
+    const counters = new Map<string, Map<number, Counter.Internal>>()
+    return function recordMetrics(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
+      const method = request.method
+      const status = reply.statusCode
+      let byStatus = counters.get(method)
+      if (byStatus === undefined) {
+        byStatus = new Map()
+        counters.set(method, byStatus)
+      }
+      let counter = byStatus.get(status)
+      if (counter === undefined) {
+        counter = requests.labels({ operation, method, status: String(status) })
+        byStatus.set(status, counter)
+      }
+      counter.inc()
+      histogram ??= duration.labels({ operation })
+      histogram.observe(reply.elapsedTime / 1000)
+      if (request.quotaRejection) quotaRejections.inc({ operation, reason: request.quotaRejection })
+      done()
+    }
+  }
+
+  fastify.addHook('onRoute', (route) => {
+    if (route.url === '/metrics') return
+    const hook = recorder(route.config?.operationId ?? route.url)
+    // A new array: Fastify copies a GET route's options for its HEAD route, whose own onRoute adds its hook.
+    route.onResponse = [...(route.onResponse === undefined ? [] : [route.onResponse].flat()), hook]
+  })
+  const unmatched = recorder('unmatched')
+  fastify.addHook('onResponse', (request, reply, done) => {
+    if (request.is404) unmatched(request, reply, done)
+    else done()
+  })
+
+  fastify.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    reply.type(registry.contentType)
+    return registry.metrics()
+  })
+}
+
+/**
  * What operators need to watch and reach the API: request ids, CORS, an index at /, /health and /ready,
  * Prometheus /metrics (requests, latency, and the quota step's refusals). None of these routes is metered
  * or authenticated. (The request log line is the app's LogController, src/http/request-log.ts.)
  */
 async function observabilityPlugin(fastify: FastifyInstance) {
   const { config, services } = fastify
+  // First, so that every route registered from here on is counted (CORS's preflight route too).
+  if (config.metrics) registerMetrics(fastify)
 
   // Hooks on every request are callback-style: no promise per hook on the hot path.
   fastify.addHook('onRequest', (request, reply, done) => {
@@ -85,59 +158,6 @@ async function observabilityPlugin(fastify: FastifyInstance) {
     if (!ready) return reply.code(503).send(errorBody('Not ready', checks))
     return { status: 'ok', checks }
   })
-
-  if (config.metrics) {
-    const registry = new Registry()
-    const requests = new Counter({
-      name: 'socket_repos_http_requests_total',
-      help: 'HTTP requests by operationId (or route) and status code',
-      labelNames: ['operation', 'method', 'status'] as const,
-      registers: [registry],
-    })
-    const duration = new Histogram({
-      name: 'socket_repos_http_request_duration_seconds',
-      help: 'Time from request to response, by operationId (or route)',
-      labelNames: ['operation'] as const,
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers: [registry],
-    })
-    const quotaRejections = new Counter({
-      name: 'socket_repos_quota_rejections_total',
-      help: 'Requests refused by the quota step (429 exhausted, 403 max_quota), by operationId',
-      labelNames: ['operation', 'reason'] as const,
-      registers: [registry],
-    })
-
-    // Labelled children are looked up once per label set: resolving labels is most of prom-client's cost.
-    const requestCounters = new Map<string, Counter.Internal>()
-    const durations = new Map<string, Histogram.Internal<'operation'>>()
-    fastify.addHook('onResponse', (request, reply, done) => {
-      const route = request.routeOptions // a getter that builds an object: read once
-      const operation = route.config.operationId ?? route.url ?? 'unmatched'
-      if (operation !== '/metrics') {
-        const key = `${operation} ${request.method} ${reply.statusCode}`
-        let counter = requestCounters.get(key)
-        if (!counter) {
-          counter = requests.labels({ operation, method: request.method, status: String(reply.statusCode) })
-          requestCounters.set(key, counter)
-        }
-        counter.inc()
-        let histogram = durations.get(operation)
-        if (!histogram) {
-          histogram = duration.labels({ operation })
-          durations.set(operation, histogram)
-        }
-        histogram.observe(reply.elapsedTime / 1000)
-        if (request.quotaRejection) quotaRejections.inc({ operation, reason: request.quotaRejection })
-      }
-      done()
-    })
-
-    fastify.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-      reply.type(registry.contentType)
-      return registry.metrics()
-    })
-  }
 }
 
 export default fp(observabilityPlugin, {
