@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs'
-import multipart from '@fastify/multipart'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import Fastify, { errorCodes, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import { type DestinationStream, pino } from 'pino'
 import { type Config, ConfigError, loadConfig } from './config.js'
 import { closeDb, createRepositories, DatabaseOpenError, type Db, openDb, runMigrations } from './db/index.js'
@@ -115,30 +114,6 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   })
 
   registerBodyParsers(app)
-
-  // Full-scan uploads: each part a manifest named by its relative path. Socket's limit of 10,000
-  // files; the sizes are ours (config). Beyond any of them: 413 in Socket's error body.
-  await app.register(multipart, {
-    limits: {
-      fileSize: config.scans.maxFileBytes,
-      files: 10_000,
-      fields: 10_000,
-      parts: 10_000,
-      fieldNameSize: 1024,
-      fieldSize: config.scans.maxFileBytes,
-    },
-  })
-
-  // The plugin reads `multipart/form-data` for every route, but only a full-scan upload takes it: elsewhere
-  // (the other operations, /_admin) it stays the 415 of any other media type (src/http/body-parsers.ts).
-  // Callback-style, as every hook that runs on each request: no promise on the hot path.
-  const multipartOperations = new Set(loaded.operations.filter((op) => op.multipartBody).map((op) => op.operationId))
-  app.addHook('preValidation', (request, _reply, done) => {
-    if (!request.isMultipart() || request.is404) return done()
-    const operationId = request.routeOptions.config.operationId
-    if (operationId !== undefined && multipartOperations.has(operationId)) return done()
-    done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE())
-  })
 
   // The request path of an operation: the app's onRequest hooks in the order registered here (request
   // id and CORS, then injected faults), then the route's own (security, then quota).

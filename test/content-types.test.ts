@@ -101,6 +101,20 @@ describe('request bodies by Content-Type', () => {
     expect(list.json().results).toEqual([])
   })
 
+  it('refuses multipart outside a full-scan upload with 415 before reading it, whatever its size', async () => {
+    const big = `--xyz\r\nContent-Disposition: form-data; name="name"\r\n\r\n${'w'.repeat(8192)}\r\n--xyz--\r\n`
+    for (const url of ['/v0/orgs/acme/repos', '/_admin/seed']) {
+      const response = await t.app.inject({
+        method: 'POST',
+        url,
+        headers: { ...t.auth(), 'x-admin-secret': ADMIN_SECRET, 'content-type': 'multipart/form-data; boundary=xyz' },
+        payload: big,
+      })
+      expect(response.statusCode, url).toBe(415)
+      expect(response.json().error.details).toEqual({ code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' })
+    }
+  })
+
   it.each([
     ['no Content-Type', undefined],
     ['text/plain', 'text/plain'],

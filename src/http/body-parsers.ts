@@ -30,6 +30,12 @@ export function registerBodyParsers(app: FastifyInstance) {
   }
 
   app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, json)
+  // Multipart is read by a full-scan upload only (routes.ts registers @fastify/multipart around those
+  // routes, replacing this parser there); anywhere else it is the 415 of any other type, the body unread.
+  app.addContentTypeParser('multipart/form-data', (request, _payload, done: Done) => {
+    if (request.is404) return done(null, undefined)
+    done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(), undefined)
+  })
   // Fastify hands a body without Content-Type to the catch-all parser, which also receives every
   // type no other parser claims: only the former is JSON.
   app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
