@@ -29,6 +29,21 @@ export const FORBIDDEN_ORG_MESSAGE = 'Organization not allowed'
 /** One message for every authentication failure: a 401 tells nothing of why. */
 const unauthorized = () => new UnauthorizedError(UNAUTHORIZED_MESSAGE)
 
+/** Whether the principal holds every scope of any one of the lists (loops: no closure per request). */
+function satisfies(principal: Principal, alternatives: readonly (readonly string[])[]): boolean {
+  for (const scopes of alternatives) {
+    let all = true
+    for (const scope of scopes) {
+      if (!grants(principal.scopes, scope)) {
+        all = false
+        break
+      }
+    }
+    if (all) return true
+  }
+  return false
+}
+
 /**
  * Security is data: each operation's `security` list (scheme + scopes, alternatives OR-ed) comes from
  * the spec, and one hook per operation evaluates it, in order: authenticate (401), the org of the
@@ -69,8 +84,7 @@ async function authPlugin(fastify: FastifyInstance) {
       request.authScheme = scheme
       const orgSlug = (request.params as { org_slug?: string }).org_slug
       if (orgSlug !== undefined && orgSlug !== principal.orgSlug) return new ForbiddenError(FORBIDDEN_ORG_MESSAGE)
-      const usable = alternatives.get(scheme) ?? []
-      if (usable.some((scopes) => scopes.every((scope) => grants(principal.scopes, scope)))) return undefined
+      if (satisfies(principal, alternatives.get(scheme) ?? [])) return undefined
       // Socket's message, which clients match on; the details say what the token lacks.
       return new ForbiddenError(FORBIDDEN_SCOPE_MESSAGE, { requiredScopes: requiredScopes.get(scheme) ?? [] })
     }
