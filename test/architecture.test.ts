@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { root } from './helpers/process.js'
 
@@ -16,6 +16,53 @@ function sources(): { file: string; imports: string[] }[] {
 }
 
 const layer = (file: string) => file.split('/')[0] ?? ''
+
+/** Per file of src/, the files of src/ it imports, type-only imports included. */
+function moduleGraph(): Map<string, string[]> {
+  const src = join(root, 'src')
+  const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter(
+    (file) => file.endsWith('.ts') && !file.endsWith('.d.ts'),
+  )
+  return new Map(
+    files.map((file) => {
+      const text = readFileSync(join(src, file), 'utf8')
+      const imported = [...text.matchAll(/^(?:import|export)[^'"]*?from '(\.[^']+)'/gm)].map((m) =>
+        relative(src, join(src, dirname(file), (m[1] ?? '').replace(/\.js$/, '.ts'))),
+      )
+      return [file, imported.filter((target) => files.includes(target))]
+    }),
+  )
+}
+
+/** The import cycles of a graph: its strongly connected components of more than one module (Tarjan). */
+function cycles(graph: Map<string, string[]>): string[][] {
+  let next = 0
+  const index = new Map<string, number>()
+  const low = new Map<string, number>()
+  const stack: string[] = []
+  const found: string[][] = []
+  const visit = (v: string) => {
+    index.set(v, next)
+    low.set(v, next++)
+    stack.push(v)
+    for (const w of graph.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w)
+        low.set(v, Math.min(low.get(v) ?? 0, low.get(w) ?? 0))
+      } else if (stack.includes(w)) low.set(v, Math.min(low.get(v) ?? 0, index.get(w) ?? 0))
+    }
+    if (low.get(v) !== index.get(v)) return
+    const component: string[] = []
+    let w: string | undefined
+    do {
+      w = stack.pop()
+      if (w !== undefined) component.push(w)
+    } while (w !== undefined && w !== v)
+    if (component.length > 1) found.push(component.sort())
+  }
+  for (const v of graph.keys()) if (!index.has(v)) visit(v)
+  return found
+}
 
 describe('layering: http → services → db', () => {
   const files = sources()
@@ -58,6 +105,13 @@ describe('layering: http → services → db', () => {
     expect(handlers.length).toBeGreaterThan(0)
     const offenders = handlers.filter((f) => /\bFastifyReply\b/.test(readFileSync(join(root, 'src', f.file), 'utf8')))
     expect(offenders.map((f) => f.file)).toEqual([])
+  })
+
+  it('has no import cycle between modules of src/, type-only imports included', () => {
+    const graph = moduleGraph()
+    expect(graph.get('services/quota-service.ts')).toContain('services/principal.ts')
+    expect(cycles(new Map([...graph, ['a.ts', ['b.ts']], ['b.ts', ['a.ts']]]))).toEqual([['a.ts', 'b.ts']])
+    expect(cycles(graph)).toEqual([])
   })
 
   it('leaves process.env to config.ts', () => {
