@@ -129,7 +129,7 @@ describe('production launch', () => {
     const fromDocker = (JSON.parse(cmd) as string[]).filter((arg) => arg.startsWith('--'))
     const constant = /PRODUCTION_NODE_FLAGS = (\[.*\])/.exec(text('bench/run.ts'))?.[1] ?? '[]'
     const fromBench = JSON.parse(constant.replaceAll("'", '"')) as string[]
-    expect(fromStart).toEqual(['--optimize-for-size'])
+    expect(fromStart).toEqual(['--max-semi-space-size=4', '--heap-growing-percent=50'])
     expect(fromDocker).toEqual(fromStart)
     expect(fromBench).toEqual(fromStart)
   })
