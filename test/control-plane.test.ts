@@ -175,9 +175,20 @@ describe('admin API', () => {
     expect(forced.statusCode).toBe(503)
     expect(forced.headers['retry-after']).toBe('1')
     expect(forced.headers['x-injected-fault']).toBe(rule.json().id)
+    // Before the operation's own steps: the request id is there, no quota was spent, credentials do not matter.
+    expect(forced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+    expect(forced.headers['x-ratelimit-remaining']).toBeUndefined()
     expect(forced.json()).toEqual({ error: { message: 'Injected fault', details: null } })
-    expect((await list()).statusCode).toBe(503)
+    const anonymous = await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos' })
+    expect(anonymous.statusCode).toBe(503)
     expect((await list()).statusCode).toBe(200)
+
+    // A rule for any operation leaves what is not an operation alone (/health, /_admin, an unknown route).
+    await call('POST', '/_admin/faults', { status: 500, times: 1 })
+    expect((await t.app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200)
+    expect((await t.app.inject({ method: 'GET', url: '/v0/no/such/route' })).statusCode).toBe(404)
+    expect((await call('GET', '/_admin/faults')).json().faults).toEqual([expect.objectContaining({ remaining: 1 })])
+    expect((await list()).statusCode).toBe(500)
 
     await call('POST', '/_admin/faults', { org: 'acme', delayMs: 150 })
     const started = Date.now()

@@ -97,9 +97,9 @@ export function createFaultRegistry() {
 export type FaultRegistry = ReturnType<typeof createFaultRegistry>
 
 /**
- * The registry, and the hook that applies it: first among an operation's onRequest steps (before
- * authentication), so a fault answers whatever the credentials. With no rule registered — always, unless
- * the admin API added one — the hook is one size check.
+ * The registry, and the hook that applies it: an app-wide onRequest hook, so it runs before an operation's
+ * own steps (security, quota) and a fault answers whatever the credentials, spending no quota. With no rule
+ * registered — always, unless the admin API added one — the hook is one size check.
  */
 async function faultsPlugin(fastify: FastifyInstance) {
   const faults = createFaultRegistry()
@@ -124,4 +124,9 @@ async function faultsPlugin(fastify: FastifyInstance) {
   })
 }
 
-export default fp(faultsPlugin, { name: 'faults', fastify: '5.x', dependencies: ['error-handler'] })
+export default fp(faultsPlugin, {
+  name: 'faults',
+  fastify: '5.x',
+  // After observability: its request-id hook runs first, so a fault's answer carries X-Request-Id too.
+  dependencies: ['error-handler', 'observability'],
+})
