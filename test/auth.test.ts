@@ -60,6 +60,26 @@ describe('authentication', () => {
     expect(response.statusCode).toBe(401)
   })
 
+  it('answers a database that stays busy during a token lookup with 503 (retry), whichever scheme', async () => {
+    const busy = Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })
+    const authenticate = t.services.tokens.authenticate
+    t.services.tokens.authenticate = async () => {
+      throw busy
+    }
+    try {
+      for (const scheme of ['bearer', 'basic'] as const) {
+        const response = await list(t.auth('sktsec_not_verified_yet_0123456789', scheme))
+        expect(response.statusCode, scheme).toBe(503)
+        expect(response.headers['retry-after']).toBe('1')
+        expect(response.json()).toEqual({
+          error: { message: 'Service temporarily unavailable, retry shortly', details: null },
+        })
+      }
+    } finally {
+      t.services.tokens.authenticate = authenticate
+    }
+  })
+
   it('never stores a token in plain text', async () => {
     const databasePath = tempDir('auth').file('db.sqlite')
     const file = await createTestApp({ config: { databasePath } })
