@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify'
-import type { Principal } from '../../services/token-service.js'
+import type { Principal } from '../../services/principal.js'
 import {
   type DiffLinks,
   diffArtifactsBody,
