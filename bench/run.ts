@@ -598,8 +598,8 @@ function evaluateTargets(results: Map<string, PhaseResult>, peakRssMb: number): 
     out.push({
       target: 'server RSS under load (peak sampled)',
       measured: `${peakRssMb.toFixed(0)} MB`,
-      threshold: '≤ 150 MB',
-      pass: peakRssMb <= 150,
+      threshold: '≤ 200 MB',
+      pass: peakRssMb <= 200,
     })
   }
   return out
