@@ -1,7 +1,7 @@
 import type { DiffScan, FullScan } from '../db/models.js'
 import type { DiffEntry, ScanDiff, ScanPackage } from '../services/scan-diff.js'
 import type { Schemas } from './handlers/types.js'
-import { fullScanReportUrl, iso } from './presenters.js'
+import { fullScanBody, iso } from './presenters.js'
 
 /**
  * Domain → wire for diff scans (docs/diff-scans.md). A package is written as a package URL plus how
@@ -71,21 +71,23 @@ export function diffArtifactsBody(diff: ScanDiff, omitUnchanged: boolean): Schem
 }
 
 export function fullScanSummaryBody(scan: FullScan, links: DiffLinks): Schemas['FullScanSummary'] {
+  // The full scan's first fields, as the full-scan operations present them.
+  const full = fullScanBody(scan, links.orgSlug, links.dashboardBaseUrl)
   return {
-    id: scan.id,
-    created_at: iso(scan.createdAt),
-    updated_at: iso(scan.updatedAt),
-    organization_id: scan.orgId,
-    organization_slug: links.orgSlug,
-    repository_id: scan.repoId,
-    repository_slug: scan.repoSlug,
-    branch: scan.branch,
-    commit_message: scan.commitMessage,
-    commit_hash: scan.commitHash,
-    pull_request: scan.pullRequest,
-    committers: scan.committers,
-    html_url: fullScanReportUrl(scan, links.orgSlug, links.dashboardBaseUrl),
-    api_url: null,
+    id: full.id,
+    created_at: full.created_at,
+    updated_at: full.updated_at,
+    organization_id: full.organization_id,
+    organization_slug: full.organization_slug,
+    repository_id: full.repository_id,
+    repository_slug: full.repository_slug,
+    branch: full.branch,
+    commit_message: full.commit_message,
+    commit_hash: full.commit_hash,
+    pull_request: full.pull_request,
+    committers: full.committers,
+    html_url: full.html_url,
+    api_url: full.api_url,
   }
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { FullScan, Repo, ScanFile } from '../db/models.js'
-import type { FullScanRepository } from '../db/repositories/full-scan-repository.js'
+import type { FullScanListQuery, FullScanRepository } from '../db/repositories/full-scan-repository.js'
 import { InvalidInputError, NotFoundError, refuseWhenIdsExhausted } from './errors.js'
 import { branchName, line, repoDefaults, repoSlug, scanFilePath, scanType, workspace } from './field-rules.js'
 import { readArtifacts } from './manifest-parsers.js'
@@ -24,20 +24,8 @@ const createInput = z.object({
 
 export type CreateFullScanInput = z.input<typeof createInput>
 
-export interface ListFullScansInput {
-  sort: 'name' | 'created_at'
-  direction: 'asc' | 'desc'
-  perPage: number
-  /** The offset to start at (from `page`, or from a cursor). */
-  offset: number
-  from?: number
-  workspace?: string
-  repo?: string
-  branch?: string
-  pullRequest?: number
-  commitHash?: string
-  scanType?: string
-}
+/** The list's filters and order as the repository takes them, with the page size as the API names it. */
+export type ListFullScansInput = Omit<FullScanListQuery, 'orgId' | 'limit'> & { perPage: number }
 
 export function createFullScanService(deps: { fullScans: FullScanRepository; now: () => number }) {
   const { fullScans, now } = deps
