@@ -1,4 +1,4 @@
-import { closeDb, createRepositories, openDb, runMigrations } from '../src/db/index.js'
+import { openSqliteDatabase } from '../src/db/index.js'
 import { createServices } from '../src/services/index.js'
 
 /**
@@ -51,9 +51,10 @@ export function tokenFor(orgSlug: string): string {
 
 export async function seed(options: SeedOptions): Promise<SeedResult> {
   const started = performance.now()
-  const db = openDb({ path: options.path, synchronous: 'NORMAL' })
-  runMigrations(db)
-  const services = createServices(createRepositories(db), {
+  const database = openSqliteDatabase({ path: options.path, synchronous: 'NORMAL' })
+  await database.migrate()
+  const { db } = database
+  const services = createServices(database.repositories, {
     config: { quota: { defaultMax: options.maxQuota, windowSeconds: 3600, costs: {} }, authCacheTtlMs: 0 },
   })
 
@@ -147,6 +148,6 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   })()
 
   sqlite.pragma('wal_checkpoint(TRUNCATE)')
-  closeDb(db)
+  await database.close()
   return { orgs, repos, labels, associations, ms: performance.now() - started }
 }

@@ -4,7 +4,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { type DestinationStream, pino } from 'pino'
 import { type Config, ConfigError, loadConfig } from './config.js'
-import { closeDb, createRepositories, DatabaseOpenError, type Db, openDb, runMigrations } from './db/index.js'
+import { type Database, DatabaseOpenError, openDatabase } from './db/index.js'
 import { registerBodyParsers } from './http/body-parsers.js'
 import adminPlugin from './http/plugins/admin.js'
 import authPlugin from './http/plugins/auth.js'
@@ -24,8 +24,11 @@ import { createServices } from './services/index.js'
 export interface AppOptions {
   /** Defaults to the configuration read from the environment. */
   config?: Config
-  /** An open, migrated database; by default one is opened at `config.databasePath` and migrated. */
-  db?: Db
+  /**
+   * An open, migrated database, closed by its owner; by default the configured one (PostgreSQL at
+   * `config.databaseUrl`, else SQLite at `config.databasePath`) is opened, migrated, and closed with the app.
+   */
+  db?: Database
   /** The clock (epoch ms); tests move it to cross quota windows. */
   now?: () => number
   /** Where log lines go (default: stdout). */
@@ -54,13 +57,32 @@ function spec(): Promise<LoadedSpec> {
   return specPromise
 }
 
-/** The database of DATABASE_PATH; a path that cannot be used is a configuration error naming it. */
-function openConfiguredDb(config: Config): Db {
+/**
+ * The configured database, migrated: PostgreSQL at DATABASE_URL, else SQLite at DATABASE_PATH. One
+ * that cannot be opened, reached or migrated is a one-line start-up error naming the variable.
+ */
+async function openConfiguredDb(config: Config): Promise<Database> {
+  const variable =
+    config.databaseUrl === undefined ? `DATABASE_PATH=${JSON.stringify(config.databasePath)}` : 'DATABASE_URL'
+  let db: Database | undefined
   try {
-    return openDb({ path: config.databasePath, synchronous: config.databaseSynchronous })
+    db = await openDatabase({
+      url: config.databaseUrl,
+      path: config.databasePath,
+      synchronous: config.databaseSynchronous,
+      poolMax: config.databasePoolMax,
+      statementTimeoutMs: config.databaseStatementTimeoutMs,
+    })
+    await db.migrate()
+    return db
   } catch (error) {
-    if (!(error instanceof DatabaseOpenError)) throw error
-    throw new ConfigError(`Cannot start: DATABASE_PATH=${JSON.stringify(config.databasePath)}: ${error.message}`)
+    await db?.close()
+    if (error instanceof DatabaseOpenError) throw new ConfigError(`Cannot start: ${variable}: ${error.message}`)
+    if (config.databaseUrl === undefined) throw error
+    // The URL itself is never printed: it may hold a password.
+    const code = (error as { code?: unknown }).code
+    const reason = `${(error as Error).message}${typeof code === 'string' ? ` (${code})` : ''}`
+    throw new ConfigError(`Cannot start: ${variable}: cannot open the PostgreSQL database: ${reason}`)
   }
 }
 
@@ -68,9 +90,8 @@ function openConfiguredDb(config: Config): Db {
 export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
   const config = options.config ?? loadConfig()
   const ownsDb = options.db === undefined
-  const db = options.db ?? openConfiguredDb(config)
-  if (ownsDb) runMigrations(db)
-  const services = createServices(createRepositories(db), {
+  const db = options.db ?? (await openConfiguredDb(config))
+  const services = createServices(db.repositories, {
     config,
     ...(options.now ? { now: options.now } : {}),
   })
@@ -108,8 +129,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(servicesPlugin, {
     config,
     services,
-    close: () => {
-      if (ownsDb) closeDb(db)
+    close: async () => {
+      if (ownsDb) await db.close()
     },
   })
 

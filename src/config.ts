@@ -22,6 +22,15 @@ const envSchema = z.object({
   DATABASE_PATH: z.string().min(1).default('./data/socket-repos.db'),
   /** SQLite `synchronous` level in WAL mode: NORMAL survives a process crash, FULL also survives power loss. */
   DATABASE_SYNCHRONOUS: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
+  /** PostgreSQL instead of the SQLite file: the shared store of several instances (docs/scaling.md). */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  /** PostgreSQL connections this instance opens at most. */
+  DATABASE_POOL_MAX: integer(1, 1000).default(10),
+  /** PostgreSQL statement timeout; also how long a request waits for a connection before a 503. */
+  DATABASE_STATEMENT_TIMEOUT_MS: integer(100, 600_000).default(5000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Largest accepted request body, in bytes. */
   BODY_LIMIT: integer(1024, 100 * 1024 * 1024).default(1024 * 1024),
@@ -90,6 +99,10 @@ export interface Config {
   readonly host: string
   readonly databasePath: string
   readonly databaseSynchronous: 'NORMAL' | 'FULL'
+  /** PostgreSQL (`postgres://…`) instead of the SQLite file at `databasePath`. */
+  readonly databaseUrl: string | undefined
+  readonly databasePoolMax: number
+  readonly databaseStatementTimeoutMs: number
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   readonly bodyLimit: number
   readonly dashboardBaseUrl: string
@@ -128,7 +141,7 @@ export interface Config {
 }
 
 /** Never echoed back, not even in a configuration error. */
-const secretVariables = new Set(['ADMIN_SECRET', 'BOOTSTRAP_TOKEN'])
+const secretVariables = new Set(['ADMIN_SECRET', 'BOOTSTRAP_TOKEN', 'DATABASE_URL'])
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
@@ -154,6 +167,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     databasePath: e.DATABASE_PATH,
     databaseSynchronous: e.DATABASE_SYNCHRONOUS,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    databaseStatementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     bodyLimit: e.BODY_LIMIT,
     dashboardBaseUrl: e.DASHBOARD_BASE_URL.replace(/\/+$/, ''),

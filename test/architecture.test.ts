@@ -69,14 +69,14 @@ describe('layering: http → services → db', () => {
 
   it('reads the imports of every layer (multi-line ones too)', () => {
     const of = (file: string) => files.find((f) => f.file === file)?.imports ?? []
-    expect(of('db/repositories/repo-repository.ts')).toContain('drizzle-orm')
+    expect(of('db/sqlite/repositories/repo-repository.ts')).toContain('drizzle-orm')
     expect(of('http/plugins/error-handler.ts')).toContain('../../services/errors.js')
     expect(of('app.ts')).toContain('./db/index.js')
   })
 
-  it('keeps SQLite and drizzle inside src/db', () => {
+  it('keeps SQLite, PostgreSQL and drizzle inside src/db', () => {
     const offenders = files.filter(
-      (f) => layer(f.file) !== 'db' && f.imports.some((i) => /^(drizzle-orm|better-sqlite3)/.test(i)),
+      (f) => layer(f.file) !== 'db' && f.imports.some((i) => /^(drizzle-orm|better-sqlite3|pg$)/.test(i)),
     )
     expect(offenders.map((f) => f.file)).toEqual([])
   })

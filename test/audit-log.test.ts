@@ -1,6 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
-import type { Db } from '../src/db/index.js'
+import type { SqliteDatabase } from '../src/db/index.js'
 import { createTestApp, createTestDb, issueToken, request, type TestApp, useTestApp } from './helpers/app.js'
 import { createLabel } from './helpers/labels.js'
 
@@ -210,7 +210,7 @@ describe('audit log', () => {
 })
 
 describe('audit log retention', () => {
-  let db: Db
+  let db: SqliteDatabase
   beforeEach(() => {
     db = createTestDb({ path: ':memory:' })
   })
@@ -235,7 +235,7 @@ describe('audit log retention', () => {
   it('prunes in batches until nothing is left past the retention; 0 keeps everything', async () => {
     let clock = Date.parse('2030-01-01T00:00:00Z')
     const t = await createTestApp({ db, now: () => clock, config: { auditLogRetentionDays: 0 } })
-    const insert = db.$client.prepare(
+    const insert = db.db.$client.prepare(
       "INSERT INTO audit_events (org_id, type, payload, created_at) VALUES (?, 'CreateLabel', '{}', ?)",
     )
     for (let i = 0; i < 1200; i++) insert.run(Number(t.org.id), clock)
@@ -243,7 +243,7 @@ describe('audit log retention', () => {
     expect(await t.services.audit.prune()).toBe(0)
     await t.close()
     await createTestApp({ db, now: () => clock, config: { auditLogRetentionDays: 365 } })
-    const count = () => (db.$client.prepare('SELECT count(*) AS n FROM audit_events').get() as { n: number }).n
+    const count = () => (db.db.$client.prepare('SELECT count(*) AS n FROM audit_events').get() as { n: number }).n
     await vi.waitFor(() => expect(count()).toBe(0), { timeout: 5000, interval: 10 })
   })
 })

@@ -26,6 +26,9 @@ describe('config', () => {
       HOST: '0.0.0.0',
       DATABASE_PATH: '/data/x.db',
       DATABASE_SYNCHRONOUS: 'FULL',
+      DATABASE_URL: 'postgres://app:secret@db.internal:5432/socket',
+      DATABASE_POOL_MAX: '25',
+      DATABASE_STATEMENT_TIMEOUT_MS: '2500',
       LOG_LEVEL: 'warn',
       BODY_LIMIT: '4096',
       DASHBOARD_BASE_URL: 'https://dash.example.com/',
@@ -51,6 +54,9 @@ describe('config', () => {
       host: '0.0.0.0',
       databasePath: '/data/x.db',
       databaseSynchronous: 'FULL',
+      databaseUrl: 'postgres://app:secret@db.internal:5432/socket',
+      databasePoolMax: 25,
+      databaseStatementTimeoutMs: 2500,
       logLevel: 'warn',
       bodyLimit: 4096,
       dashboardBaseUrl: 'https://dash.example.com',
@@ -80,6 +86,8 @@ describe('config', () => {
         BOOTSTRAP: 'maybe',
         QUOTA_COSTS: 'getQuota:1',
         ADMIN_SECRET: 'short',
+        DATABASE_URL: 'mysql://root:hunter2@db/x',
+        DATABASE_POOL_MAX: '0',
       })
     } catch (e) {
       error = e
@@ -92,6 +100,10 @@ describe('config', () => {
     expect(message).toContain('BOOTSTRAP="maybe"')
     expect(message).toContain('QUOTA_COSTS="getQuota:1"')
     expect(message).toContain('ADMIN_SECRET=(value hidden)')
+    // A database URL may hold a password: named, never shown.
+    expect(message).toContain('DATABASE_URL=(value hidden): must be a postgres:// or postgresql:// URL')
+    expect(message).not.toContain('hunter2')
+    expect(message).toContain('DATABASE_POOL_MAX="0"')
     expect(message).not.toContain('short')
   })
 })

@@ -2,9 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest'
-import { openDb, runMigrations } from '../src/db/index.js'
 import { diffScans } from '../src/services/scan-diff.js'
-import { createTestApp, issueToken, type TestApp } from './helpers/app.js'
+import { createTestApp, issueToken, openTestDb, type TestApp } from './helpers/app.js'
 import { multipartBody } from './helpers/multipart.js'
 
 const lockfile = (packages: Record<string, string>) =>
@@ -467,15 +466,14 @@ describe('diff scans on disk and in fixtures', () => {
     t.app.inject({ method: 'GET', url: `/v0/orgs/acme/diff-scans/${id}`, headers: t.auth() })
 
   it('go with their org', async () => {
-    const db = openDb({ path: ':memory:' })
-    runMigrations(db)
+    const db = openTestDb({ path: ':memory:' })
     const t = await createTestApp({ db })
     onTestFinished(async () => {
       await t.close()
-      db.$client.close()
+      db.db.$client.close()
     })
     await scanPair(t)
-    const count = () => (db.$client.prepare('SELECT count(*) AS n FROM diff_scans').get() as { n: number }).n
+    const count = () => (db.db.$client.prepare('SELECT count(*) AS n FROM diff_scans').get() as { n: number }).n
     expect(count()).toBe(1)
     await t.services.orgs.delete('acme')
     expect(count()).toBe(0)

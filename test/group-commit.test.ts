@@ -1,9 +1,9 @@
 import Database from 'better-sqlite3'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { createGroupCommit } from '../src/db/group-commit.js'
+import { createGroupCommit } from '../src/db/sqlite/group-commit.js'
 import { closedAfterTest, tempDir } from './helpers/fixtures.js'
 
-describe('group commit (src/db/group-commit.ts)', () => {
+describe('group commit (src/db/sqlite/group-commit.ts)', () => {
   let sqlite: Database.Database
   let observer: Database.Database
   beforeEach(() => {

@@ -3,9 +3,8 @@ import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 import { buildApp } from '../src/app.js'
 import { testConfig } from '../src/config.js'
-import { openDb, runMigrations } from '../src/db/index.js'
 import { requestLogger } from '../src/http/request-log.js'
-import { createTestApp } from './helpers/app.js'
+import { createTestApp, openTestDb } from './helpers/app.js'
 import { closedAfterTest } from './helpers/fixtures.js'
 
 describe('operations endpoints', () => {
@@ -44,10 +43,9 @@ describe('operations endpoints', () => {
   })
 
   it('/ready answers 503 when the database is gone', async () => {
-    const db = openDb({ path: ':memory:' })
-    runMigrations(db)
+    const db = openTestDb({ path: ':memory:' })
     const t = await createTestApp({ db })
-    db.$client.close()
+    db.db.$client.close()
     const ready = await t.app.inject({ method: 'GET', url: '/ready' })
     expect(ready.statusCode).toBe(503)
     expect(ready.json()).toEqual({
@@ -59,9 +57,8 @@ describe('operations endpoints', () => {
   it('/ready answers 503 before the migrations are applied', async () => {
     const t = await createTestApp({
       db: (() => {
-        const db = openDb({ path: ':memory:' })
-        runMigrations(db)
-        db.$client.exec('DELETE FROM __drizzle_migrations')
+        const db = openTestDb({ path: ':memory:' })
+        db.db.$client.exec('DELETE FROM __drizzle_migrations')
         return db
       })(),
     })

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { openDb, runMigrations } from '../src/db/index.js'
-import { createTestApp, issueToken, useTestApp } from './helpers/app.js'
+import { createTestApp, issueToken, openTestDb, useTestApp } from './helpers/app.js'
 
 const START = Date.parse('2026-01-01T00:00:00.000Z')
 
@@ -112,12 +111,11 @@ describe('quota', () => {
 
 describe('quota leases (docs/quota.md)', () => {
   it('reserve a block in the database, spend it in memory, and give the rest back when the app closes', async () => {
-    const db = openDb({ path: ':memory:' })
-    runMigrations(db)
+    const db = openTestDb({ path: ':memory:' })
     const t = await createTestApp({ db })
     const token = await issueToken(t.services, { orgSlug: 'acme', maxQuota: 1000 })
     const quotaUsed = () =>
-      db.$client.prepare('SELECT quota_used FROM tokens WHERE max_quota = 1000').pluck().get() as number
+      db.db.$client.prepare('SELECT quota_used FROM tokens WHERE max_quota = 1000').pluck().get() as number
     for (let i = 0; i < 3; i++) {
       const response = await t.app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers: t.auth(token) })
       expect(response.headers['x-ratelimit-remaining']).toBe(String(999 - i))
@@ -130,7 +128,7 @@ describe('quota leases (docs/quota.md)', () => {
     expect(quotaUsed()).toBe(3)
     await t.close()
     expect(quotaUsed()).toBe(3)
-    db.$client.close()
+    db.db.$client.close()
   })
 
   it('count as used when tokens are listed; releaseAll() gives them back for the exact use', async () => {

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { Command, InvalidArgumentError } from 'commander'
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import { ConfigError, environmentDefaults, environmentVariables, loadConfig } from '../config.js'
-import { closeDb, createRepositories, DatabaseOpenError, openDb, runMigrations } from '../db/index.js'
+import { DatabaseOpenError, isUnavailableError, openDatabase } from '../db/index.js'
 import type { Org, Token } from '../db/models.js'
 import { DomainError } from '../services/errors.js'
 import { createServices, type Services } from '../services/index.js'
@@ -10,8 +10,8 @@ import { allScopes } from '../services/scopes.js'
 import { CertificateExistsError, createSelfSignedCertificate, DEFAULT_TLS_HOSTS } from '../tls.js'
 
 /**
- * Admin commands over the database file the server uses (DATABASE_PATH, or --database). They
- * go through the same services as the API, so the same rules hold.
+ * Admin commands over the database the server uses (DATABASE_URL or DATABASE_PATH, or --database).
+ * They go through the same services as the API, so the same rules hold.
  */
 
 interface GlobalOptions {
@@ -21,12 +21,20 @@ interface GlobalOptions {
 async function withServices<T>(command: Command, run: (services: Services) => Promise<T>): Promise<T> {
   const config = loadConfig()
   const { database } = command.optsWithGlobals<GlobalOptions>()
-  const db = openDb({ path: database ?? config.databasePath, synchronous: config.databaseSynchronous })
+  // --database names a PostgreSQL URL or a SQLite file, instead of whichever the environment configures.
+  const url = database === undefined ? config.databaseUrl : /^postgres(ql)?:\/\//.test(database) ? database : undefined
+  const db = await openDatabase({
+    url,
+    path: database ?? config.databasePath,
+    synchronous: config.databaseSynchronous,
+    poolMax: 2,
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
+  })
   try {
-    runMigrations(db)
-    return await run(createServices(createRepositories(db), { config }))
+    await db.migrate()
+    return await run(createServices(db.repositories, { config }))
   } finally {
-    closeDb(db)
+    await db.close()
   }
 }
 
@@ -89,7 +97,10 @@ function tokenSummary(token: Token) {
 export function buildProgram(): Command {
   const program = new Command('socket-repos-server')
     .description('Self-hosted Socket Repos & Repo Labels API: server and admin commands')
-    .option('--database <path>', 'SQLite database file (default: DATABASE_PATH, or ./data/socket-repos.db)')
+    .option(
+      '--database <path|url>',
+      'SQLite database file or postgres:// URL (default: DATABASE_URL, else DATABASE_PATH, or ./data/socket-repos.db)',
+    )
     .showHelpAfterError()
 
   program
@@ -97,7 +108,7 @@ export function buildProgram(): Command {
     .description('Start the HTTP server (configured from the environment; see README)')
     .addHelpText('after', () => {
       const defaults = environmentDefaults()
-      const lines = environmentVariables.map((name) => `  ${name.padEnd(28)}${defaults[name] ?? '(not set)'}`)
+      const lines = environmentVariables.map((name) => `  ${name.padEnd(31)}${defaults[name] ?? '(not set)'}`)
       return `\nEnvironment variables (default), explained in README's "Configuration":\n${lines.join('\n')}\n`
     })
     .action(async () => {
@@ -308,6 +319,9 @@ export async function runCli(argv: string[]): Promise<void> {
       process.stderr.write(`error: ${error.message}\n`)
       process.exitCode = 1
       return
+    } else if (isUnavailableError(error)) {
+      process.stderr.write(`error: the database cannot be reached: ${(error as Error).message}\n`)
+      process.exitCode = 1
     }
     throw error
   }

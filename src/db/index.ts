@@ -1,42 +1,55 @@
-import type { Db } from './client.js'
-import { createDataVersions } from './data-versions.js'
-import { createAuditRepository } from './repositories/audit-repository.js'
-import { createDiffScanRepository } from './repositories/diff-scan-repository.js'
-import { createFullScanRepository } from './repositories/full-scan-repository.js'
-import { createHealthRepository } from './repositories/health-repository.js'
-import { createLabelRepository } from './repositories/label-repository.js'
-import { createOrgRepository } from './repositories/org-repository.js'
-import { createOrgSettingsRepository } from './repositories/org-settings-repository.js'
-import { createRepoRepository } from './repositories/repo-repository.js'
-import { createStateRepository } from './repositories/state-repository.js'
-import { createTokenRepository } from './repositories/token-repository.js'
+import type { PostgresDatabase } from './postgres/index.js'
+import { isBusyError, isForeignKeyError as isSqliteForeignKeyError, openSqliteDatabase } from './sqlite/index.js'
+import type { Database } from './types.js'
 
-export { closeDb, DatabaseOpenError, type Db, isBusyError, isForeignKeyError, openDb } from './client.js'
-export { runMigrations } from './migrate.js'
 export type * from './models.js'
+export { DatabaseOpenError, type Db, openSqliteDatabase, type SqliteDatabase } from './sqlite/index.js'
+export type * from './types.js'
+export type { PostgresDatabase }
 
-/** Every repository over one database; services receive the ones they need. */
-export function createRepositories(db: Db) {
-  // Shared: every path that changes an org's repos or labels (one by one or in bulk) bumps their version.
-  const versions = createDataVersions(db.$client)
-  // Written by the other repositories inside the transaction of each change it records.
-  const audit = createAuditRepository(db)
-  const repos = createRepoRepository(db, versions, audit.write)
-  const parts = {
-    orgs: createOrgRepository(db, versions),
-    tokens: createTokenRepository(db, audit.write),
-    repos,
-    labels: createLabelRepository(db, versions, audit.write),
-    fullScans: createFullScanRepository(db, { repos }, versions),
-    diffScans: createDiffScanRepository(db),
-  }
-  return {
-    ...parts,
-    orgSettings: createOrgSettingsRepository(db, audit.write),
-    audit,
-    state: createStateRepository(db, parts, versions),
-    health: createHealthRepository(db),
-  }
+/** Where the data lives: PostgreSQL when `url` is given, else the SQLite file at `path`. */
+export interface DatabaseOptions {
+  /** `postgres://…` or `postgresql://…`: the shared store of several instances. */
+  url?: string | undefined
+  /** The SQLite file (or `:memory:`), when there is no `url`. */
+  path: string
+  /** SQLite's `synchronous` level. */
+  synchronous?: 'NORMAL' | 'FULL'
+  /** PostgreSQL: connections of this process at most. */
+  poolMax?: number
+  /** PostgreSQL: statement timeout, and how long a query waits for a connection. */
+  statementTimeoutMs?: number
 }
 
-export type Repositories = ReturnType<typeof createRepositories>
+/** Error predicates of the PostgreSQL engine, set once it is loaded (only processes that use it load `pg`). */
+let pgErrors: typeof import('./postgres/client.js') | undefined
+
+/** Opens the configured engine's database (not yet migrated: call `migrate()`). */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.url === undefined) {
+    return openSqliteDatabase({
+      path: options.path,
+      ...(options.synchronous ? { synchronous: options.synchronous } : {}),
+    })
+  }
+  const postgres = await import('./postgres/index.js')
+  pgErrors = await import('./postgres/client.js')
+  return postgres.openPostgresDatabase({
+    url: options.url,
+    max: options.poolMax ?? 10,
+    statementTimeoutMs: options.statementTimeoutMs ?? 5000,
+  })
+}
+
+/**
+ * The database cannot serve the request now, and nothing was written: SQLite locked by another
+ * process past its busy timeout, or PostgreSQL unreachable, restarting or too slow to answer.
+ */
+export function isUnavailableError(error: unknown): boolean {
+  return isBusyError(error) || (pgErrors?.isUnavailableError(error) ?? false)
+}
+
+/** A write refused because the row it hangs from (its org) was deleted by another process. */
+export function isForeignKeyError(error: unknown): boolean {
+  return isSqliteForeignKeyError(error) || (pgErrors?.isForeignKeyViolation(error) ?? false)
+}

@@ -1,5 +1,5 @@
 import type { Actor, AuditEvent, NewAuditEvent } from '../db/models.js'
-import type { AuditRepository } from '../db/repositories/audit-repository.js'
+import type { AuditRepository } from '../db/types.js'
 import { InvalidInputError } from './errors.js'
 
 /** The event types of Socket's audit-log `type` enum that this server can cause. */

@@ -1,5 +1,5 @@
 import { IdsExhaustedError } from '../db/ids.js'
-import { isBusyError, isForeignKeyError } from '../db/index.js'
+import { isForeignKeyError, isUnavailableError } from '../db/index.js'
 import { type QuotaStatus, quotaDetails } from './quota-status.js'
 
 /**
@@ -49,10 +49,11 @@ export class QuotaExceededError extends DomainError {
 }
 
 /**
- * Whether an error means "try again shortly": the database stayed locked by another process (the
- * admin CLI, a backup) for longer than the busy timeout. Nothing was written; it is a 503, not a 500.
+ * Whether an error means "try again shortly": SQLite stayed locked by another process (the admin
+ * CLI, a backup) for longer than the busy timeout, or PostgreSQL is unreachable, restarting or did
+ * not answer within the statement timeout. Nothing was acknowledged; it is a 503, not a 500.
  */
-export const isTemporarilyUnavailable: (error: unknown) => boolean = isBusyError
+export const isTemporarilyUnavailable: (error: unknown) => boolean = isUnavailableError
 
 /**
  * Awaits a create; the database having no exact id left for it (only ever after a fixture pinned

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { FullScan, Repo, ScanFile } from '../db/models.js'
-import type { FullScanListQuery, FullScanRepository } from '../db/repositories/full-scan-repository.js'
+import type { FullScanListQuery, FullScanRepository } from '../db/types.js'
 import { InvalidInputError, NotFoundError, refuseWhenIdsExhausted } from './errors.js'
 import { branchName, line, repoDefaults, repoSlug, scanFilePath, scanType, workspace } from './field-rules.js'
 import { readArtifacts } from './manifest-parsers.js'

@@ -1,5 +1,5 @@
 import { type Actor, type Label, type LabelSettingKey, type LabelSettings, labelSettingKeys } from '../db/models.js'
-import type { LabelRepository } from '../db/repositories/label-repository.js'
+import type { LabelRepository } from '../db/types.js'
 import { auditEvent } from './audit-service.js'
 import { ConflictError, InvalidInputError, NotFoundError, refuseWhenIdsExhausted } from './errors.js'
 import { labelName, MAX_POLICY_DEPTH, nestsDeeperThan } from './field-rules.js'

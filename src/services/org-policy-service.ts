@@ -7,8 +7,7 @@ import type {
   LicensePolicy,
   OrgPolicy,
 } from '../db/models.js'
-import type { LabelRepository } from '../db/repositories/label-repository.js'
-import type { OrgSettingsRepository } from '../db/repositories/org-settings-repository.js'
+import type { LabelRepository, OrgSettingsRepository } from '../db/types.js'
 import { alertTypes, issueActions } from './alert-types.js'
 import { auditEvent } from './audit-service.js'
 import { ConflictError } from './errors.js'

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { Org } from '../db/models.js'
-import type { OrgRepository } from '../db/repositories/org-repository.js'
+import type { OrgRepository } from '../db/types.js'
 import { ConflictError, NotFoundError, refuseWhenIdsExhausted } from './errors.js'
 import { orgFields, orgSlug } from './field-rules.js'
 import { parseOrThrow } from './validation.js'

@@ -1,4 +1,4 @@
-import type { TokenRepository } from '../db/repositories/token-repository.js'
+import type { TokenRepository } from '../db/types.js'
 import { MaxQuotaError, QuotaExceededError, UnauthorizedError } from './errors.js'
 import type { Principal } from './principal.js'
 import type { QuotaStatus } from './quota-status.js'

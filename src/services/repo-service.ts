@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { Actor, Page, Repo, RepoSortKey } from '../db/models.js'
-import type { RepoPatch, RepoRepository } from '../db/repositories/repo-repository.js'
+import type { RepoPatch, RepoRepository } from '../db/types.js'
 import { auditEvent } from './audit-service.js'
 import { ConflictError, InvalidInputError, NotFoundError, refuseWhenIdsExhausted } from './errors.js'
 import { deriveSlug, RESERVED_REPO_SLUGS, repoDefaults, repoFields, repoSlug } from './field-rules.js'

@@ -1,7 +1,6 @@
 import { z } from 'zod'
 import type { IssueRules, OrgState, RepoState, StateSnapshot } from '../db/models.js'
-import type { OrgRepository } from '../db/repositories/org-repository.js'
-import type { StateRepository } from '../db/repositories/state-repository.js'
+import type { OrgRepository, StateRepository } from '../db/types.js'
 import { alertTypes } from './alert-types.js'
 import { ConflictError, NotFoundError } from './errors.js'
 import {

@@ -1,8 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import type { Actor, Committer, NewAuditEvent, Token, TokenVisibility } from '../db/models.js'
-import type { OrgRepository } from '../db/repositories/org-repository.js'
-import type { TokenRepository, TokenSelector } from '../db/repositories/token-repository.js'
+import type { OrgRepository, TokenRepository, TokenSelector } from '../db/types.js'
 import { type AuditEventType, auditEvent } from './audit-service.js'
 import {
   ConflictError,

@@ -2,10 +2,12 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { onTestFinished } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { type Config, testConfig } from '../../src/config.js'
-import { type Db, openDb, runMigrations } from '../../src/db/index.js'
+import { type DbOptions, openSqliteDatabase, type SqliteDatabase } from '../../src/db/sqlite/index.js'
+import { runMigrations } from '../../src/db/sqlite/migrate.js'
 import { createServer, type Fixture, type SocketReposServer } from '../../src/index.js'
 import type { Services } from '../../src/services/index.js'
 import { installContractCheck } from './contract.js'
+import { freshSchema, testDatabaseUrl } from './database.js'
 import { once, useFixture } from './fixtures.js'
 import { type AuthScheme, authorization, type Listening, listen } from './http.js'
 
@@ -27,18 +29,26 @@ export interface TestApp {
 export interface TestAppOptions {
   config?: Partial<Config>
   now?: () => number
-  db?: Db
+  /** A database of the test's own (SQLite-specific tests); by default a fresh one of the engine under test. */
+  db?: SqliteDatabase
   orgSlug?: string
 }
 
-/** The real app on an in-memory database, with one org and an all-scopes token, every response checked against the spec. */
+/**
+ * The real app on a fresh database of the engine under test (database.ts), with one org and an
+ * all-scopes token, every response checked against the spec.
+ */
 async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
+  const schema = options.db === undefined && testDatabaseUrl ? await freshSchema(testDatabaseUrl) : undefined
   const app = await buildApp({
-    config: testConfig(options.config),
+    config: testConfig({ ...(schema ? { databaseUrl: schema.url, databasePoolMax: 4 } : {}), ...options.config }),
     ...(options.now ? { now: options.now } : {}),
     ...(options.db ? { db: options.db } : {}),
   })
-  const close = once(() => app.close())
+  const close = once(async () => {
+    await app.close()
+    await schema?.drop()
+  })
   try {
     installContractCheck(app)
     await app.ready()
@@ -116,17 +126,20 @@ export function createHttpsServer(
   })
 }
 
-/**
- * A migrated database for the running test (`openDb`'s options: a file of the test's, or `:memory:`),
- * closed when the test finishes, after the apps built on it.
- */
-export function createTestDb(options: Parameters<typeof openDb>[0]): Db {
-  const db = openDb(options)
+/** A migrated SQLite database (`openDb`'s options: a file of the test's, or `:memory:`), for SQLite-specific tests. */
+export function openTestDb(options: DbOptions): SqliteDatabase {
+  const database = openSqliteDatabase(options)
+  runMigrations(database.db)
+  return database
+}
+
+/** `openTestDb`, closed when the running test finishes, after the apps built on it. */
+export function createTestDb(options: DbOptions): SqliteDatabase {
+  const database = openTestDb(options)
   onTestFinished(() => {
-    db.$client.close()
+    database.db.$client.close()
   })
-  runMigrations(db)
-  return db
+  return database
 }
 
 /** Issues a token of an existing org. */

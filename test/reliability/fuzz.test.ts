@@ -4,8 +4,9 @@ import type { FastifyInstance } from 'fastify'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { testConfig } from '../../src/config.js'
-import { type Db, openDb, runMigrations } from '../../src/db/index.js'
+import type { SqliteDatabase } from '../../src/db/index.js'
 import type { Services } from '../../src/services/index.js'
+import { openTestDb } from '../helpers/app.js'
 import { installContractCheck } from '../helpers/contract.js'
 import { type JsonSchema, type SpecOperation, type SpecParameter, specOperations } from './operations.js'
 import { changedTables, socketErrorProblem, stateSnapshot } from './support.js'
@@ -716,7 +717,7 @@ interface Problem {
 }
 
 describe('fuzzing every operation of the spec', () => {
-  let db: Db
+  let db: SqliteDatabase
   let app: FastifyInstance
   let services: Services
   const logs: string[] = []
@@ -730,7 +731,7 @@ describe('fuzzing every operation of the spec', () => {
   let changesQuery: Database.Statement | undefined
   /** Rows inserted, updated or deleted through the app's connection so far. */
   const totalChanges = () => {
-    changesQuery ??= db.$client.prepare('SELECT total_changes()').pluck()
+    changesQuery ??= db.db.$client.prepare('SELECT total_changes()').pluck()
     return changesQuery.get() as number
   }
   /** Which test's world this is: each test builds its own. */
@@ -740,8 +741,7 @@ describe('fuzzing every operation of the spec', () => {
 
   // Each test fuzzes a world of its own: a fresh database and app, both orgs seeded, nothing counted yet.
   beforeEach(async () => {
-    db = openDb({ path: ':memory:' })
-    runMigrations(db)
+    db = openTestDb({ path: ':memory:' })
     generation++
     worldQueries = undefined
     changesQuery = undefined
@@ -765,13 +765,13 @@ describe('fuzzing every operation of the spec', () => {
     await reseed()
     return async () => {
       await app.close()
-      db.$client.close()
+      db.db.$client.close()
     }
   })
 
   /** Puts both orgs back in a known, non-trivial state (fuzzed deletes and renames wear it down). */
   async function reseed() {
-    const sqlite = db.$client
+    const sqlite = db.db.$client
     // Fresh tokens each time: a fuzzed rotate or revoke (api-tokens, or the SDK's /tokens/{id} paths)
     // may have hit one of these by its id, and every later request would then be a 401.
     const issue = async (orgSlug: string, maxQuota = 1_000_000_000, scopes?: string[]) =>
@@ -803,14 +803,14 @@ describe('fuzzing every operation of the spec', () => {
     const theirLabel = await services.labels.create(String(otherId), 'their-label')
     await services.labels.associate(String(otherId), theirLabel.id, theirs.id)
     sinceReseed = 0
-    snapshot = stateSnapshot(db.$client)
+    snapshot = stateSnapshot(db.db.$client)
     changesAtSnapshot = totalChanges()
   }
 
   /** What the generated references can point at now (the statements are prepared once per database). */
   let worldQueries: Record<keyof World, Database.Statement> | undefined
   function world(): World {
-    const sqlite = db.$client
+    const sqlite = db.db.$client
     worldQueries ??= {
       repos: sqlite.prepare('SELECT slug, CAST(id AS TEXT) AS id, workspace FROM repos WHERE org_id = ? ORDER BY id'),
       labels: sqlite.prepare('SELECT CAST(id AS TEXT) AS id, name FROM labels WHERE org_id = ? ORDER BY id'),
@@ -1005,7 +1005,7 @@ describe('fuzzing every operation of the spec', () => {
     statuses.set(label, counts)
     // No row inserted, updated or deleted on the app's one connection since the last snapshot: nothing changed.
     const changes = totalChanges()
-    const after = changes === changesAtSnapshot ? snapshot : stateSnapshot(db.$client)
+    const after = changes === changesAtSnapshot ? snapshot : stateSnapshot(db.db.$client)
     changesAtSnapshot = changes
     const message = (() => {
       try {

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest'
-import type { Db } from '../../src/db/index.js'
+import type { SqliteDatabase } from '../../src/db/index.js'
 import { createTestApp, createTestDb, issueToken, type TestApp } from '../helpers/app.js'
 import { specOperations } from './operations.js'
 import { stateSnapshot } from './support.js'
@@ -399,7 +399,7 @@ function orgOperationIds(): string[] {
 }
 
 describe('cross-org isolation', () => {
-  let db: Db
+  let db: SqliteDatabase
   let t: TestApp
   let tokenB: string
   let bOrgId: number
@@ -419,9 +419,9 @@ describe('cross-org isolation', () => {
   }
   /** B's whole state: its rows, and its tokens' quota bookkeeping too (A must not spend B's quota). */
   const stateOfB = () => ({
-    ...stateSnapshot(db.$client, bOrgId),
+    ...stateSnapshot(db.db.$client, bOrgId),
     quota: JSON.stringify(
-      db.$client
+      db.db.$client
         .prepare('SELECT id, quota_used, window_started_at, last_used_at FROM tokens WHERE org_id = ? ORDER BY id')
         .raw(true)
         .all(bOrgId),

@@ -3,9 +3,9 @@ import { describe, expect, it, vi } from 'vitest'
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import { runCli } from '../../src/cli/program.js'
 import { testConfig } from '../../src/config.js'
-import { closeDb, createRepositories, openDb, runMigrations } from '../../src/db/index.js'
+
 import { createServices } from '../../src/services/index.js'
-import { createTestApp, type TestApp } from '../helpers/app.js'
+import { createTestApp, openTestDb, type TestApp } from '../helpers/app.js'
 import { useTempDir } from '../helpers/fixtures.js'
 
 /**
@@ -208,16 +208,15 @@ describe('export → import round-trips every state the API and the admin CLI cr
             JSON.parse(JSON.stringify(exported)) as unknown,
             parseYaml(stringifyYaml(exported), { merge: true }) as unknown,
           ]) {
-            const db = openDb({ path: ':memory:', synchronous: 'NORMAL' })
+            const db = openTestDb({ path: ':memory:', synchronous: 'NORMAL' })
             try {
-              runMigrations(db)
-              const services = createServices(createRepositories(db), { config: testConfig() })
+              const services = createServices(db.repositories, { config: testConfig() })
               await services.state.import(reread)
               expect(JSON.parse(JSON.stringify(await services.state.export()))).toEqual(
                 JSON.parse(JSON.stringify(exported)),
               )
             } finally {
-              closeDb(db)
+              await db.close()
             }
           }
         },

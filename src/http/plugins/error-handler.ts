@@ -77,7 +77,7 @@ async function errorHandlerPlugin(fastify: FastifyInstance) {
       return sendError(reply, 401, errorBody(UNAUTHORIZED_MESSAGE))
     }
     if (isTemporarilyUnavailable(error)) {
-      request.log.warn({ err: error }, 'database busy')
+      request.log.warn({ err: error }, 'database unavailable')
       reply.header('retry-after', '1')
       return sendError(reply, 503, errorBody('Service temporarily unavailable, retry shortly'))
     }

@@ -1,23 +1,11 @@
 import { and, eq, sql } from 'drizzle-orm'
+import { checkedRowId, toRowId } from '../../ids.js'
+import type { AuditOf, IssueRules, Label, LabelSettingKey, LabelSettings, Page } from '../../models.js'
+import type { AssociationResult, LabelWriteResult, NewLabel } from '../../types.js'
 import type { Db } from '../client.js'
 import type { DataVersions } from '../data-versions.js'
-import { checkedRowId, toRowId } from '../ids.js'
-import type { AuditOf, IssueRules, Label, LabelSettingKey, LabelSettings, Page } from '../models.js'
 import { type LabelRow, labels, repoLabels, repos } from '../schema.js'
 import { type AuditWriter, recordAudit } from './audit-repository.js'
-
-export type LabelWriteResult = { ok: true; label: Label } | { ok: false; reason: 'not_found' | 'conflict' }
-export type AssociationResult = 'ok' | 'label_not_found' | 'repo_not_found'
-
-export interface NewLabel {
-  orgId: string
-  name: string
-  id?: string
-  settings?: Partial<LabelSettings>
-  /** Fixtures may pin the times. */
-  createdAt?: number
-  updatedAt?: number
-}
 
 const settingColumns = {
   issueRules: 'issueRules',
@@ -379,4 +367,4 @@ export function createLabelRepository(db: Db, versions: DataVersions, audit?: Au
   }
 }
 
-export type LabelRepository = ReturnType<typeof createLabelRepository>
+export type SqliteLabelRepository = ReturnType<typeof createLabelRepository>

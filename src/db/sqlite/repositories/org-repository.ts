@@ -1,19 +1,10 @@
 import { asc, count, eq } from 'drizzle-orm'
+import { checkedRowId, toRowId } from '../../ids.js'
+import type { Org } from '../../models.js'
+import type { NewOrg } from '../../types.js'
 import type { Db } from '../client.js'
 import type { DataVersions } from '../data-versions.js'
-import { checkedRowId, toRowId } from '../ids.js'
-import type { Org } from '../models.js'
 import { type OrgRow, orgs } from '../schema.js'
-
-export interface NewOrg {
-  slug: string
-  name: string | null
-  image?: string | null
-  plan?: string
-  /** Fixtures may pin the id and the creation time. */
-  id?: string
-  createdAt?: number
-}
 
 export function toOrg(row: OrgRow): Org {
   return {
@@ -89,4 +80,4 @@ export function createOrgRepository(db: Db, versions?: DataVersions) {
   }
 }
 
-export type OrgRepository = ReturnType<typeof createOrgRepository>
+export type SqliteOrgRepository = ReturnType<typeof createOrgRepository>

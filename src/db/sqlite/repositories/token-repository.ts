@@ -1,49 +1,10 @@
 import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm'
+import { checkedRowId, toRowId } from '../../ids.js'
+import type { AuditOf, Committer, Page, Token, TokenVisibility } from '../../models.js'
+import type { NewToken, QuotaState, StoredToken, TokenPatch, TokenSelector } from '../../types.js'
 import type { Db } from '../client.js'
-import { checkedRowId, toRowId } from '../ids.js'
-import type { AuditOf, Committer, Page, Token, TokenVisibility } from '../models.js'
 import { orgs, tokens } from '../schema.js'
 import { type AuditWriter, recordAudit } from './audit-repository.js'
-
-export interface NewToken {
-  orgId: string
-  name: string
-  tokenHash: string
-  tokenPrefix: string
-  scopes: string[]
-  maxQuota: number
-  /** Fixtures may pin the id and times, and import a revoked token. */
-  id?: string
-  createdAt?: number
-  revokedAt?: number | null
-  /** Socket's stable group uuid; the same across rotations. */
-  groupUuid: string
-  visibility?: TokenVisibility
-  committers?: Committer[]
-}
-
-/** A token as a whole-state export writes it: its digest, never its value. */
-export type StoredToken = Token & { tokenHash: string }
-
-/** What an update through Socket's token endpoint may change. */
-export interface TokenPatch {
-  name?: string
-  scopes: string[]
-  maxQuota: number
-  visibility: TokenVisibility
-  committers: Committer[]
-}
-
-/** How a token is named in Socket's token endpoints' bodies. */
-export type TokenSelector = { id: string } | { tokenHash: string } | { groupUuid: string }
-
-/** The state of a token's quota in its current window. */
-export interface QuotaState {
-  used: number
-  max: number
-  /** Start of the current window, 0 when none is running. */
-  windowStartedAt: number
-}
 
 const tokenColumns = {
   id: tokens.id,
@@ -358,4 +319,4 @@ export function createTokenRepository(db: Db, audit?: AuditWriter) {
   }
 }
 
-export type TokenRepository = ReturnType<typeof createTokenRepository>
+export type SqliteTokenRepository = ReturnType<typeof createTokenRepository>

@@ -1,14 +1,6 @@
+import type { AuditEvent, AuditOf, NewAuditEvent, Page } from '../../models.js'
+import type { AuditQuery } from '../../types.js'
 import type { Db } from '../client.js'
-import type { AuditEvent, AuditOf, NewAuditEvent, Page } from '../models.js'
-
-export interface AuditQuery {
-  orgId: string
-  type: string | undefined
-  /** Only events before this instant (epoch ms). */
-  before: number | undefined
-  limit: number
-  offset: number
-}
 
 interface AuditRow {
   id: number
@@ -98,8 +90,8 @@ export function createAuditRepository(db: Db) {
   }
 }
 
-export type AuditRepository = ReturnType<typeof createAuditRepository>
-export type AuditWriter = AuditRepository['write']
+export type SqliteAuditRepository = ReturnType<typeof createAuditRepository>
+export type AuditWriter = SqliteAuditRepository['write']
 
 /** Writes the events `auditOf` derives from a write's result; call it inside that write's transaction. */
 export function recordAudit<R>(

@@ -1,35 +1,14 @@
 import type { Statement } from 'better-sqlite3'
 import { and, asc, eq } from 'drizzle-orm'
+import { checkedRowId, toRowId } from '../../ids.js'
+import { type Cursor, createListCursorCache } from '../../list-cursor-cache.js'
+import type { AuditOf, IntegrationMeta, Page, Repo, RepoSortKey, RepoState } from '../../models.js'
+import type { CreateRepoResult, NewRepo, RepoListQuery, RepoPatch, UpdateRepoResult } from '../../types.js'
 import type { Db } from '../client.js'
 import type { DataVersions } from '../data-versions.js'
 import { createGroupCommit } from '../group-commit.js'
-import { checkedRowId, toRowId } from '../ids.js'
-import { type Cursor, createListCursorCache } from '../list-cursor-cache.js'
-import type { AuditOf, IntegrationMeta, Page, Repo, RepoSortKey, RepoState } from '../models.js'
 import { type RepoRow, repos } from '../schema.js'
 import { type AuditWriter, recordAudit } from './audit-repository.js'
-
-/** A repo to insert: what the API sets, plus what only fixtures may (the id, times, scan and integration). */
-export type NewRepo = Omit<RepoState, 'headFullScanId' | 'integrationMeta'> &
-  Partial<Pick<RepoState, 'headFullScanId' | 'integrationMeta'>> & { orgId: string }
-
-export type RepoPatch = Partial<
-  Pick<Repo, 'name' | 'description' | 'homepage' | 'visibility' | 'archived' | 'defaultBranch' | 'workspace'>
->
-
-export interface RepoListQuery {
-  orgId: string
-  sort: RepoSortKey
-  direction: 'asc' | 'desc'
-  limit: number
-  offset: number
-  includeArchived: boolean
-  /** Only this workspace; undefined for every workspace. */
-  workspace: string | undefined
-}
-
-export type CreateRepoResult = { created: true; repo: Repo } | { created: false; existing: Repo }
-export type UpdateRepoResult = { updated: true; repo: Repo } | { updated: false; reason: 'not_found' | 'conflict' }
 
 /** A row as the raw statements below select it: columns named as in `RepoRow`, `archived` as 0/1. */
 type RawRepoRow = Omit<RepoRow, 'archived'> & { archived: boolean | number }
@@ -272,4 +251,4 @@ function isUniqueViolation(error: unknown): boolean {
   )
 }
 
-export type RepoRepository = ReturnType<typeof createRepoRepository>
+export type SqliteRepoRepository = ReturnType<typeof createRepoRepository>

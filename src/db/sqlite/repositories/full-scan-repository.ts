@@ -1,37 +1,10 @@
+import { checkedRowId, toRowId } from '../../ids.js'
+import type { Artifact, FullScan, FullScanFields, FullScanState, Page, Repo, ScanFile } from '../../models.js'
+import type { FullScanListQuery, NewFullScan, NewRepo } from '../../types.js'
 import type { Db } from '../client.js'
 import type { DataVersions } from '../data-versions.js'
-import { checkedRowId, toRowId } from '../ids.js'
-import type { Artifact, FullScan, FullScanFields, FullScanState, Page, Repo, ScanFile } from '../models.js'
-import type { NewRepo, RepoRepository } from './repo-repository.js'
+import type { SqliteRepoRepository } from './repo-repository.js'
 import { toRepo } from './repo-repository.js'
-
-/** A scan to store: everything but its id, repo and times. */
-export interface NewFullScan extends FullScanFields {
-  orgId: string
-  files: ScanFile[]
-  /** The repo to file it under, created as given when (org, workspace, slug) holds none. */
-  repo: NewRepo
-  /** Make the scan's branch the repo's default branch. */
-  makeDefaultBranch: boolean
-  /** Make the scan the repo's head, when its branch is the repo's default branch. */
-  setAsPendingHead: boolean
-}
-
-export interface FullScanListQuery {
-  orgId: string
-  sort: 'name' | 'created_at'
-  direction: 'asc' | 'desc'
-  limit: number
-  offset: number
-  /** Scans created at or after this instant (epoch ms). */
-  from?: number
-  workspace?: string
-  repo?: string
-  branch?: string
-  pullRequest?: number
-  commitHash?: string
-  scanType?: string
-}
 
 type ScanRow = {
   id: number
@@ -81,7 +54,7 @@ function toFullScan(row: ScanRow): FullScan {
 }
 
 /** Full scans, their uploaded files, and what a scan changes on its repo (default branch, head). */
-export function createFullScanRepository(db: Db, parts: { repos: RepoRepository }, versions: DataVersions) {
+export function createFullScanRepository(db: Db, parts: { repos: SqliteRepoRepository }, versions: DataVersions) {
   const sqlite = db.$client
   const findRepo = sqlite.prepare<{ orgId: number; workspace: string; slug: string }, { id: number }>(
     'SELECT id FROM repos WHERE org_id = @orgId AND workspace = @workspace AND slug = @slug',
@@ -276,4 +249,4 @@ export function createFullScanRepository(db: Db, parts: { repos: RepoRepository 
   }
 }
 
-export type FullScanRepository = ReturnType<typeof createFullScanRepository>
+export type SqliteFullScanRepository = ReturnType<typeof createFullScanRepository>

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm'
+import { toRowId } from '../../ids.js'
+import type { AuditOf, IssueRules, LicensePolicy, OrgPolicy } from '../../models.js'
 import type { Db } from '../client.js'
-import { toRowId } from '../ids.js'
-import type { AuditOf, IssueRules, LicensePolicy, OrgPolicy } from '../models.js'
 import { orgSettings } from '../schema.js'
 import { type AuditWriter, recordAudit } from './audit-repository.js'
 

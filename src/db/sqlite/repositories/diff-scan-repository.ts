@@ -1,31 +1,8 @@
 import { randomUUID } from 'node:crypto'
+import { toRowId } from '../../ids.js'
+import type { DiffScan, DiffScanFields, DiffScanState, Page } from '../../models.js'
+import type { CreateDiffScanResult, DiffScanListQuery, NewDiffScan } from '../../types.js'
 import type { Db } from '../client.js'
-import { toRowId } from '../ids.js'
-import type { DiffScan, DiffScanFields, DiffScanState, Page } from '../models.js'
-
-export interface NewDiffScan extends DiffScanFields {
-  orgId: string
-  beforeScanId: string
-  afterScanId: string
-}
-
-/** Why a diff scan was not created, or the one created (or found: a duplicate). */
-export type CreateDiffScanResult =
-  | { outcome: 'created'; diffScan: DiffScan }
-  | { outcome: 'duplicate'; diffScan: DiffScan }
-  | { outcome: 'missing'; scanId: string }
-  | { outcome: 'different-repos' }
-
-export interface DiffScanListQuery {
-  orgId: string
-  sort: 'created_at' | 'updated_at'
-  direction: 'asc' | 'desc'
-  limit: number
-  offset: number
-  repoId?: string
-  beforeScanId?: string
-  afterScanId?: string
-}
 
 type DiffScanRow = {
   id: string
@@ -199,4 +176,4 @@ export function createDiffScanRepository(db: Db) {
   }
 }
 
-export type DiffScanRepository = ReturnType<typeof createDiffScanRepository>
+export type SqliteDiffScanRepository = ReturnType<typeof createDiffScanRepository>

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { and, eq, sql } from 'drizzle-orm'
-import type { Db } from '../client.js'
-import type { DataVersions } from '../data-versions.js'
-import { IdsExhaustedError, toRowId } from '../ids.js'
+import { IdsExhaustedError, toRowId } from '../../ids.js'
 import type {
   IssueRules,
   LabelState,
@@ -11,16 +9,17 @@ import type {
   ResetScope,
   StateSnapshot,
   TokenState,
-} from '../models.js'
+} from '../../models.js'
+import type { ImportResult } from '../../types.js'
+import type { Db } from '../client.js'
+import type { DataVersions } from '../data-versions.js'
 import { auditEvents, labels, orgSettings, orgs, repos, tokens } from '../schema.js'
-import type { DiffScanRepository } from './diff-scan-repository.js'
-import type { FullScanRepository } from './full-scan-repository.js'
-import type { LabelRepository } from './label-repository.js'
-import type { OrgRepository } from './org-repository.js'
-import type { RepoRepository } from './repo-repository.js'
-import type { TokenRepository } from './token-repository.js'
-
-export type ImportResult = { ok: true; counts: Record<string, number> } | { ok: false; conflict: string }
+import type { SqliteDiffScanRepository } from './diff-scan-repository.js'
+import type { SqliteFullScanRepository } from './full-scan-repository.js'
+import type { SqliteLabelRepository } from './label-repository.js'
+import type { SqliteOrgRepository } from './org-repository.js'
+import type { SqliteRepoRepository } from './repo-repository.js'
+import type { SqliteTokenRepository } from './token-repository.js'
 
 class ImportConflict extends Error {}
 
@@ -49,12 +48,12 @@ function attempt<T>(insert: () => T | undefined, what: string, conflict: () => s
 
 /** The repositories whose own inserts and readers the whole-state operations run, in one transaction. */
 export interface StateParts {
-  orgs: OrgRepository
-  tokens: TokenRepository
-  repos: RepoRepository
-  labels: LabelRepository
-  fullScans: FullScanRepository
-  diffScans: DiffScanRepository
+  orgs: SqliteOrgRepository
+  tokens: SqliteTokenRepository
+  repos: SqliteRepoRepository
+  labels: SqliteLabelRepository
+  fullScans: SqliteFullScanRepository
+  diffScans: SqliteDiffScanRepository
 }
 
 /**
@@ -322,4 +321,4 @@ export function createStateRepository(db: Db, parts: StateParts, versions?: Data
   }
 }
 
-export type StateRepository = ReturnType<typeof createStateRepository>
+export type SqliteStateRepository = ReturnType<typeof createStateRepository>

@@ -1,0 +1,150 @@
+import pg from 'pg'
+
+/** A pool, or one of its clients inside a transaction: whatever runs a query. */
+export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>
+
+export interface PoolOptions {
+  /** `postgres://user@host:port/database`; `?options=-c search_path=…` selects a schema. */
+  url: string
+  /** Connections this process opens at most. */
+  max: number
+  /**
+   * PostgreSQL's `statement_timeout`, and how long a query may wait for a pooled connection or for
+   * its answer before it fails as unavailable (a 503): no request hangs on a database that is gone.
+   */
+  statementTimeoutMs: number
+}
+
+// int8 (ids, epoch milliseconds, counts) as JavaScript numbers: every id and time the server stores
+// is at most 2^53 − 1 (a CHECK on every id column), so none is rounded.
+const types = new pg.TypeOverrides()
+types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value))
+
+/** The pool of one process; an idle connection that PostgreSQL drops is replaced on the next query. */
+export function openPool({ url, max, statementTimeoutMs }: PoolOptions): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    types,
+    statement_timeout: statementTimeoutMs,
+    // The client side of the same bound: a connection that stops answering (a restart, a network
+    // partition) fails the query a moment after the server would have cancelled it.
+    query_timeout: statementTimeoutMs + 1000,
+    connectionTimeoutMillis: statementTimeoutMs,
+    idleTimeoutMillis: 30_000,
+    application_name: 'socket-repos-server',
+  })
+  // An idle connection that the server closes (a restart) emits here; without a listener it would
+  // crash the process. The pool has already dropped it, and the next query opens a new one.
+  pool.on('error', () => {})
+  return pool
+}
+
+/** The rows of one query; `name` makes it a prepared statement, parsed once per connection. */
+export async function rows<R>(q: Queryable, text: string, values: unknown[] = [], name?: string): Promise<R[]> {
+  const result = await q.query<R & pg.QueryResultRow>(name ? { name, text, values } : { text, values })
+  return result.rows
+}
+
+/** The first row of one query, or undefined. */
+export async function row<R>(
+  q: Queryable,
+  text: string,
+  values: unknown[] = [],
+  name?: string,
+): Promise<R | undefined> {
+  return (await rows<R>(q, text, values, name))[0]
+}
+
+const RETRIES = 3
+
+/**
+ * Runs `work` in one transaction (READ COMMITTED) on a connection of its own, and commits. A
+ * deadlock or a serialization failure rolls back and runs `work` again (at most RETRIES times):
+ * `work` must do nothing but queries through the client it is given.
+ */
+export async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect()
+    let broken: unknown
+    try {
+      await client.query('BEGIN')
+      const result = await work(client)
+      await client.query('COMMIT')
+      return result
+    } catch (error) {
+      broken = isUnavailableError(error) ? error : undefined
+      await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+        broken = rollbackError
+      })
+      if (attempt < RETRIES && isRetryable(error)) continue
+      throw error
+    } finally {
+      // A connection that failed mid-transaction is not given back to the pool.
+      client.release(broken instanceof Error ? broken : broken === undefined ? undefined : true)
+    }
+  }
+}
+
+function sqlState(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined
+  return typeof error.code === 'string' ? error.code : undefined
+}
+
+/** A deadlock or serialization failure: the transaction can run again as it is. */
+function isRetryable(error: unknown): boolean {
+  const code = sqlState(error)
+  return code === '40P01' || code === '40001'
+}
+
+const unavailableCodes = new Set([
+  // Network: refused, reset, timed out, the host not found.
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  // PostgreSQL: shutting down, starting up, too many connections, a statement past its timeout.
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '57014',
+])
+
+const unavailableMessages = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Query read timeout',
+  'Client has encountered a connection error',
+  'Connection ended',
+]
+
+/**
+ * Whether a query failed because PostgreSQL could not be reached or did not answer in time: a
+ * restart, a network failure, the pool exhausted past the statement timeout. It is a 503 with
+ * Retry-After; a write that failed so was not acknowledged.
+ */
+export function isUnavailableError(error: unknown): boolean {
+  const code = sqlState(error)
+  if (code !== undefined && (unavailableCodes.has(code) || code.startsWith('08'))) return true
+  const message = error instanceof Error ? error.message : ''
+  return unavailableMessages.some((text) => message.includes(text))
+}
+
+/** A row refused because its parent row is gone (another process deleted the org). */
+export function isForeignKeyViolation(error: unknown): boolean {
+  return sqlState(error) === '23503'
+}
+
+/** A row refused by a unique index (or the primary key). */
+export function isUniqueViolation(error: unknown): boolean {
+  return sqlState(error) === '23505'
+}
+
+/** A row refused by a CHECK: on an id column, an id past 2^53 − 1 (ids.ts). */
+export function isCheckViolation(error: unknown): boolean {
+  return sqlState(error) === '23514'
+}

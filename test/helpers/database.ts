@@ -1,0 +1,34 @@
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+
+/**
+ * The engine the suites run on: SQLite (in memory) always; PostgreSQL when TEST_DATABASE_URL is set
+ * (`.ci/run` runs the API suites a second time so). On PostgreSQL every test app gets a schema of its
+ * own, created empty, migrated by the app as a server would, and dropped when the app closes: each
+ * test sees a fresh database, as with SQLite's `:memory:`.
+ */
+export const testDatabaseUrl: string | undefined = process.env.TEST_DATABASE_URL || undefined
+
+let admin: pg.Pool | undefined
+let counter = 0
+
+function adminPool(url: string): pg.Pool {
+  admin ??= new pg.Pool({ connectionString: url, max: 2 })
+  return admin
+}
+
+/** A URL whose connections use a new, empty schema; `drop` removes it with everything in it. */
+export async function freshSchema(url: string): Promise<{ url: string; schema: string; drop: () => Promise<void> }> {
+  const schema = `test_${process.pid}_${++counter}_${randomBytes(3).toString('hex')}`
+  const pool = adminPool(url)
+  await pool.query(`CREATE SCHEMA "${schema}"`)
+  const withSchema = new URL(url)
+  withSchema.searchParams.set('options', `-c search_path=${schema}`)
+  return {
+    url: withSchema.toString(),
+    schema,
+    drop: async () => {
+      await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+    },
+  }
+}
