@@ -1,8 +1,29 @@
 import { createHash } from 'node:crypto'
 import Database from 'better-sqlite3'
+import pg from 'pg'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createTestApp, issueToken, useTestApp } from './helpers/app.js'
+import { schemaOfFile, testDatabaseUrl } from './helpers/database.js'
 import { tempDir } from './helpers/fixtures.js'
+
+/** Every stored token row, as the database of `databasePath` holds it (on PostgreSQL: the schema that stands for it). */
+async function storedTokens(databasePath: string): Promise<unknown[]> {
+  if (testDatabaseUrl) {
+    const client = new pg.Client({ connectionString: (await schemaOfFile(testDatabaseUrl, databasePath)).url })
+    await client.connect()
+    try {
+      return (await client.query('SELECT * FROM tokens')).rows
+    } finally {
+      await client.end()
+    }
+  }
+  const sqlite = new Database(databasePath, { readonly: true })
+  try {
+    return sqlite.prepare('SELECT * FROM tokens').all()
+  } finally {
+    sqlite.close()
+  }
+}
 
 const invalid = { error: { message: 'Invalid API token', details: null } }
 
@@ -85,9 +106,7 @@ describe('authentication', () => {
     const file = await createTestApp({ config: { databasePath } })
     const { secret } = await file.services.tokens.issue({ orgSlug: 'acme' })
     await file.close()
-    const sqlite = new Database(databasePath, { readonly: true })
-    const rows = sqlite.prepare('SELECT * FROM tokens').all()
-    sqlite.close()
+    const rows = await storedTokens(databasePath)
     const dump = JSON.stringify(rows)
     expect(rows.length).toBe(2)
     expect(dump).toContain(createHash('sha256').update(secret).digest('hex'))
