@@ -7,7 +7,7 @@ import { runMigrations } from '../../src/db/sqlite/migrate.js'
 import { createServer, type Fixture, type SocketReposServer } from '../../src/index.js'
 import type { Services } from '../../src/services/index.js'
 import { installContractCheck } from './contract.js'
-import { freshSchema, testDatabaseUrl } from './database.js'
+import { freshSchema, schemaOfFile, testDatabaseUrl } from './database.js'
 import { once, useFixture } from './fixtures.js'
 import { type AuthScheme, authorization, type Listening, listen } from './http.js'
 
@@ -39,9 +39,15 @@ export interface TestAppOptions {
  * all-scopes token, every response checked against the spec.
  */
 async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
-  const schema = options.db === undefined && testDatabaseUrl ? await freshSchema(testDatabaseUrl) : undefined
+  const file = options.config?.databasePath
+  const schema =
+    options.db !== undefined || !testDatabaseUrl
+      ? undefined
+      : file !== undefined && file !== ':memory:'
+        ? { ...(await schemaOfFile(testDatabaseUrl, file)), drop: async () => {} }
+        : await freshSchema(testDatabaseUrl)
   const app = await buildApp({
-    config: testConfig({ ...(schema ? { databaseUrl: schema.url, databasePoolMax: 4 } : {}), ...options.config }),
+    config: testConfig({ ...options.config, ...(schema ? { databaseUrl: schema.url, databasePoolMax: 4 } : {}) }),
     ...(options.now ? { now: options.now } : {}),
     ...(options.db ? { db: options.db } : {}),
   })

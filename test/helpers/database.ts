@@ -17,18 +17,39 @@ function adminPool(url: string): pg.Pool {
   return admin
 }
 
+function schemaUrl(url: string, schema: string): string {
+  const withSchema = new URL(url)
+  withSchema.searchParams.set('options', `-c search_path=${schema}`)
+  return withSchema.toString()
+}
+
 /** A URL whose connections use a new, empty schema; `drop` removes it with everything in it. */
 export async function freshSchema(url: string): Promise<{ url: string; schema: string; drop: () => Promise<void> }> {
   const schema = `test_${process.pid}_${++counter}_${randomBytes(3).toString('hex')}`
   const pool = adminPool(url)
   await pool.query(`CREATE SCHEMA "${schema}"`)
-  const withSchema = new URL(url)
-  withSchema.searchParams.set('options', `-c search_path=${schema}`)
   return {
-    url: withSchema.toString(),
+    url: schemaUrl(url, schema),
     schema,
     drop: async () => {
       await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
     },
   }
+}
+
+const schemasOfFiles = new Map<string, string>()
+
+/**
+ * The schema that stands for a database file of a test (a test that restarts an app on the same
+ * `databasePath` must find its data again): created on first use, kept for the run (CI runs on a
+ * database created for the run).
+ */
+export async function schemaOfFile(url: string, path: string): Promise<{ url: string; schema: string }> {
+  let schema = schemasOfFiles.get(path)
+  if (!schema) {
+    schema = `test_${process.pid}_${++counter}_file_${randomBytes(3).toString('hex')}`
+    await adminPool(url).query(`CREATE SCHEMA "${schema}"`)
+    schemasOfFiles.set(path, schema)
+  }
+  return { url: schemaUrl(url, schema), schema }
 }
