@@ -1,5 +1,5 @@
 import type { AuditEvent, AuditOf, NewAuditEvent, Page } from '../../models.js'
-import type { AuditQuery, AuditRepository } from '../../types.js'
+import type { AuditRepository } from '../../types.js'
 import { type Queryable, rows } from '../client.js'
 import type { PgContext } from '../context.js'
 

@@ -14,7 +14,7 @@ import type {
 import type { ImportResult, StateRepository } from '../../types.js'
 import { isCheckViolation, type Queryable, row, transaction } from '../client.js'
 import { transactionContext } from '../context.js'
-import { createPgParts, type PgParts } from '../index.js'
+import { createPgParts, type PgParts } from '../parts.js'
 
 // The PostgreSQL twin of ../../sqlite/repositories/state-repository.ts: the same imports, exports
 // and resets, each in one transaction, through the repositories' own inserts and readers (built
