@@ -120,13 +120,18 @@ export function createTokenService(deps: {
    */
   const cache = new Map<string, CacheEntry>()
 
-  function remember(presented: string, principal: Principal): void {
+  /**
+   * `readAt`: when the read that verified it was sent. The entry expires `cacheTtlMs` after that, not
+   * after the answer arrived: a read that started before another process's revocation committed is
+   * never trusted past `cacheTtlMs` from then, however long the answer took.
+   */
+  function remember(presented: string, principal: Principal, readAt: number): void {
     if (cacheTtlMs <= 0) return
     if (cache.size >= cacheMaxEntries) {
       const oldest = cache.keys().next()
       if (!oldest.done) cache.delete(oldest.value)
     }
-    cache.set(presented, { principal, expiresAt: now() + cacheTtlMs })
+    cache.set(presented, { principal, expiresAt: readAt + cacheTtlMs })
   }
 
   /** Drops the cached verifications of a token (its settings changed, or it was revoked). */
@@ -185,6 +190,7 @@ export function createTokenService(deps: {
       if (!presented) throw new UnauthorizedError('Missing API token')
       const cached = cachedPrincipal(presented)
       if (cached) return cached
+      const readAt = now()
       const token = await tokens.findActiveByHash(hashToken(presented))
       if (!token) throw new UnauthorizedError('Invalid API token')
       const principal: Principal = {
@@ -195,7 +201,7 @@ export function createTokenService(deps: {
         scopes: Object.freeze([...token.scopes]),
         maxQuota: token.maxQuota,
       }
-      remember(presented, principal)
+      remember(presented, principal, readAt)
       return principal
     },
 
