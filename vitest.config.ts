@@ -30,7 +30,7 @@ export default defineConfig({
         test: {
           name: 'api',
           include: ['test/**/*.test.ts'],
-          exclude: processTests,
+          exclude: [...processTests, 'test/scale/**'],
           // No module state survives a file (each app is built and closed by its tests), so a worker
           // keeps the modules it loaded — and the parsed spec — for the next file instead of reloading them.
           isolate: false,
@@ -41,6 +41,7 @@ export default defineConfig({
         test: {
           name: 'process',
           include: processTests,
+          exclude: ['test/scale/**'],
           // src/ compiled once for the child processes of this run (instead of tsx in every child).
           globalSetup: ['test/setup/build-src.ts'],
         },

@@ -157,6 +157,18 @@ describe('test projects (vitest.config.ts)', () => {
     expect(starting).toContain('test/admin-cli.test.ts')
     expect(starting).toContain('test/official-cli.test.ts')
     const patterns = processTests()
-    expect(starting.filter((file) => !patterns.some((pattern) => matches(file, pattern)))).toEqual([])
+    // test/scale has a config of its own (vitest.scale.config.ts): it needs PostgreSQL.
+    expect(
+      starting.filter((file) => !file.startsWith('test/scale/') && !patterns.some((pattern) => matches(file, pattern))),
+    ).toEqual([])
+  })
+
+  it('leaves the PostgreSQL-only scale suite out of `npm test` and runs it with `npm run test:scale`', () => {
+    const config = readFileSync(join(root, 'vitest.config.ts'), 'utf8')
+    expect(config.match(/'test\/scale\/\*\*'/g)).toHaveLength(2)
+    const scale = readFileSync(join(root, 'vitest.scale.config.ts'), 'utf8')
+    expect(scale).toContain("include: ['test/scale/**/*.test.ts']")
+    const scripts = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts as Record<string, string>
+    expect(scripts['test:scale']).toBe('vitest run --config vitest.scale.config.ts')
   })
 })
