@@ -8,6 +8,7 @@ import {
   index,
   pgTable,
   primaryKey,
+  smallint,
   text,
   uniqueIndex,
 } from 'drizzle-orm/pg-core'
@@ -247,15 +248,20 @@ export const diffScans = pgTable(
 
 /**
  * Versions of what an org's lists are made from (data-versions.ts): bumped in the transaction of
- * every write that changes them, read with every list request, by every instance. Org 0 holds the
- * epoch, bumped when everything changes at once (an import or a reset).
+ * every write that changes them, read with every list request, by every instance. A version is the
+ * sum of its SHARDS rows, each write bumping the row of its connection: concurrent writes in one org
+ * do not queue on one row lock. Org 0 holds the epoch, bumped when everything changes at once (an
+ * import or a reset). The migration sets `fillfactor = 10` (by hand: drizzle-kit writes no storage
+ * parameters): with room left on its pages, each update prunes the dead versions behind it at once,
+ * where a full page let chains of a hundred dead versions build up, walked by every bump.
  */
 export const dataVersions = pgTable(
   'data_versions',
   {
     orgId: bigint('org_id', { mode: 'number' }).notNull(),
     kind: text('kind').notNull(),
+    shard: smallint('shard').notNull(),
     version: bigint('version', { mode: 'number' }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.orgId, t.kind] })],
+  (t) => [primaryKey({ columns: [t.orgId, t.kind, t.shard] })],
 )
