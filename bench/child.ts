@@ -75,17 +75,36 @@ export function machineBusySeconds(): number {
   return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
 }
 
-/** Who used the CPU over an interval: the server child, this process (the load generator), everyone else. */
-export function cpuMeter(serverPid: number) {
-  const start = { at: performance.now(), server: cpuSecondsOf(serverPid) ?? 0, self: cpuSecondsOf(process.pid) ?? 0 }
+/**
+ * Who used the CPU over an interval: the server children, the database's processes (PostgreSQL's backends
+ * and background processes; none for SQLite, which runs inside the server), this process (the load
+ * generator), everyone else. `dbPids` are read at the start; the stop function takes the database's pids
+ * at the end too, so a backend that started during the interval counts from zero.
+ */
+export function cpuMeter(serverPids: number[], dbPids: number[] = []) {
+  const sum = (pids: number[], start?: Map<number, number>) =>
+    pids.reduce((total, pid) => {
+      const now = cpuSecondsOf(pid)
+      return now === undefined ? total : total + now - (start?.get(pid) ?? 0)
+    }, 0)
+  const at = performance.now()
+  const server = sum(serverPids)
+  const self = cpuSecondsOf(process.pid) ?? 0
+  const dbStart = new Map(dbPids.map((pid) => [pid, cpuSecondsOf(pid) ?? 0]))
   const machine = machineBusySeconds()
-  return () => {
-    const seconds = (performance.now() - start.at) / 1000
-    const server = (cpuSecondsOf(serverPid) ?? start.server) - start.server
-    const self = (cpuSecondsOf(process.pid) ?? start.self) - start.self
+  return (dbPidsAtEnd: number[] = []) => {
+    const seconds = (performance.now() - at) / 1000
+    const serverUsed = sum(serverPids) - server
+    const selfUsed = (cpuSecondsOf(process.pid) ?? self) - self
+    const db = sum([...new Set([...dbStart.keys(), ...dbPidsAtEnd])], dbStart)
     const all = machineBusySeconds() - machine
     const pct = (v: number) => Math.round((100 * v) / Math.max(0.001, seconds))
-    return { serverPct: pct(server), generatorPct: pct(self), otherPct: Math.max(0, pct(all - server - self)) }
+    return {
+      serverPct: pct(serverUsed),
+      dbPct: pct(db),
+      generatorPct: pct(selfUsed),
+      otherPct: Math.max(0, pct(all - serverUsed - db - selfUsed)),
+    }
   }
 }
 

@@ -1,7 +1,8 @@
 /**
- * `npm run bench`: seeds 100k+ repos, starts the server (and the references) in child processes, drives
- * them with autocannon phase by phase, and reports rps, latency, ratios to the references, server RSS and
- * PASS/MISS per target. See bench/README.md.
+ * `npm run bench`: seeds 100k+ repos (SQLite, and PostgreSQL in a database of its own), starts the server
+ * (and the references) in child processes, drives them with autocannon phase by phase on each engine, then
+ * two server instances on the same PostgreSQL database, and reports rps, latency, ratios to the references
+ * and between the engines, server RSS and PASS/MISS per target. See bench/README.md.
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -11,10 +12,20 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
+import pg from 'pg'
 import { buildChildren, type Child, cpuMeter, memoryOf, startChild } from './child.js'
 import type { MemoryReport } from './ipc.js'
 import { type CpuProfile, formatSummary, summarize } from './profile-summary.js'
-import { BIG_ORG, CI_ORG, repoSlug, type SeededOrg, type SeedResult, seed } from './seed.js'
+import {
+  BIG_ORG,
+  CI_ORG,
+  createPostgresDatabase,
+  repoSlug,
+  type SeededOrg,
+  type SeedResult,
+  seed,
+  seedPostgres,
+} from './seed.js'
 
 /**
  * The server runs with the node flags it runs with in production (`npm start`, the Dockerfile):
@@ -35,6 +46,8 @@ const { values: args } = parseArgs({
     'server-node-args': { type: 'string', default: '' },
     'server-env': { type: 'string', multiple: true, default: [] },
     'keep-db': { type: 'boolean', default: false },
+    engines: { type: 'string', default: 'sqlite,postgres' },
+    'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
     help: { type: 'boolean', default: false },
   },
 })
@@ -52,7 +65,12 @@ if (args.help) {
                             the production flags (${PRODUCTION_NODE_FLAGS.join(' ')}) always come first
   --server-env KEY=VALUE    extra environment of the server (repeatable), for what-if runs such as
                             --server-env QUOTA_COSTS=getOrgRepo=0; recorded in the summary
-  --keep-db                 keep the seeded database (its path is printed)
+  --engines <a,b>           storage engines of the server phases: sqlite, postgres (default both; the
+                            references always run on SQLite). PostgreSQL unreachable: SQLite only, said so
+  --pg-url <url>            PostgreSQL to bench on, through its maintenance database: the run creates
+                            socket_repos_bench_<pid> there and drops it at the end
+                            (default postgres://postgres@127.0.0.1:5432/postgres)
+  --keep-db                 keep the seeded databases (SQLite path and PostgreSQL database printed)
 `)
   process.exit(0)
 }
@@ -63,6 +81,11 @@ const CONNECTIONS = Number(args.connections)
 const ONLY = args.only ? new Set(args.only.split(',').map((s) => s.trim())) : undefined
 const PROFILE = args.profile ? new Set(args.profile.split(',').map((s) => s.trim())) : new Set<string>()
 const LOG_LEVEL = args['log-level']
+const ENGINES = new Set(args.engines.split(',').map((s) => s.trim()))
+for (const engine of ENGINES) {
+  if (engine !== 'sqlite' && engine !== 'postgres') throw new Error(`--engines: unknown engine ${engine}`)
+}
+const PG_URL = args['pg-url']
 const MB = 1024 * 1024
 
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url))
@@ -97,13 +120,33 @@ interface Phase {
   byAmount?: boolean
   /** Requests per unit of work (a CI pipeline is six requests). */
   requestsPerOp?: number
-  after?: (run: string, result: autocannon.Result) => Record<string, number | string | boolean>
+  after?: (run: string, result: Outcome) => Promise<Record<string, number | string | boolean>>
+}
+
+type EngineName = 'sqlite' | 'postgres'
+
+/** A storage engine the server phases run on. */
+interface Engine {
+  name: EngineName
+  label: string
+  /** Appended to the phase names on this engine: `getRepo@pg`. */
+  suffix: string
+  seeded: SeedResult
+  /** The server's environment that selects the engine (and its database). */
+  env: Record<string, string>
+  /** Repos of an org whose slug starts with `prefix`, counted in the database itself. */
+  countRows(orgId: number, prefix: string): Promise<number>
+  /** The database's processes, whose CPU is reported apart (PostgreSQL; none for SQLite, in-process). */
+  dbPids(): Promise<number[]>
 }
 
 interface PhaseResult {
   name: string
   title: string
   target: Target
+  engine: EngineName
+  /** Server processes the load was split over (each got half of the connections with two). */
+  instances: number
   rps: number
   opsPerSec?: number
   latencyMs: { p50: number; p90: number; p99: number; mean: number; max: number }
@@ -119,9 +162,13 @@ interface PhaseResult {
   rssPeakMb?: number
   /** CPU used during the measured run, in % of one core: the server (or reference) child, the load
    * generator (this process), and every other process on the machine (noise). */
-  cpu: { serverPct: number; generatorPct: number; otherPct: number }
+  cpu: { serverPct: number; dbPct: number; generatorPct: number; otherPct: number }
   ratioToFixed?: number
   ratioToDb?: number
+  /** PostgreSQL phases: rps / the same phase's rps on SQLite in this run. */
+  ratioToSqlite?: number
+  /** Two-instance phases: rps / the same phase's rps on one instance of the same engine. */
+  ratioToOneInstance?: number
   extra?: Record<string, number | string | boolean>
   profile?: string
   /** The server's own account of its memory after the phase, in MB. */
@@ -180,13 +227,16 @@ function getRepoRequests(prefix: string): autocannon.Request[] {
 
 const listPath = (perPage: number, page: number) => `/v0/orgs/${BIG_ORG}/repos?per_page=${perPage}&page=${page}`
 
-function phases(): Phase[] {
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
+
+/** The phases with their base names (`getRepo`); `onEngine` makes an engine's copy of a server phase. */
+function phases(engine?: Engine): Phase[] {
   const big = orgOf(BIG_ORG)
   const ci = orgOf(CI_ORG)
   /** Label ids the mixed workload created, by name, so that a re-run pipeline (409) finds its label. */
   const pipelineLabels = new Map<string, string>()
 
-  return [
+  const all: Phase[] = [
     {
       name: 'refFixed',
       title: 'ref (a): bare Fastify, fixed body',
@@ -253,20 +303,13 @@ function phases(): Phase[] {
         ]
       },
       expected: [201],
-      after: (run, result) => {
-        // No lost writes: every 201 is a row, and no row exists that was not answered 201.
-        const sqlite = new Database(dbPath, { readonly: true })
-        try {
-          const rows = (
-            sqlite
-              .prepare("SELECT count(*) AS n FROM repos WHERE org_id = ? AND slug LIKE ? ESCAPE '\\'")
-              .get(big.id, `${run.replace(/[\\%_]/g, (c) => `\\${c}`)}-%`) as { n: number }
-          ).n
-          const created = result.statusCodeStats?.['201']?.count ?? 0
-          return { rowsWritten: rows, answered201: created, noLostWrites: rows === created && result.non2xx === 0 }
-        } finally {
-          sqlite.close()
-        }
+      after: async (run, result) => {
+        // No lost writes: every 201 is a row, and no row exists that was not answered 201. Counted in the
+        // database itself (with two instances, both runs' slugs start with `${run}-`).
+        if (!engine) throw new Error('create runs on an engine')
+        const rows = await engine.countRows(big.id, `${run}-`)
+        const created = result.statuses['201'] ?? 0
+        return { rowsWritten: rows, answered201: created, noLostWrites: rows === created && result.non2xx === 0 }
       },
     },
     {
@@ -321,6 +364,18 @@ function phases(): Phase[] {
       expected: [200, 201, 302, 409],
     },
   ]
+  if (!engine || engine.suffix === '') return all
+  return all.map((p) =>
+    p.target === 'server' ? { ...p, name: `${p.name}${engine.suffix}`, title: `${p.title} [${engine.label}]` } : p,
+  )
+}
+
+/** The phases run on two server instances at once (PostgreSQL), by base name. */
+const TWO_INSTANCE_PHASES = ['getRepo', 'create']
+
+/** A phase on two instances: same requests, its own name (`getRepo@pg×2`) and title. */
+function onTwoInstances(phase: Phase): Phase {
+  return { ...phase, name: `${phase.name}×2`, title: phase.title.replace(/\]$/, ', 2 instances]') }
 }
 
 /**
@@ -418,10 +473,11 @@ function cannon(
   port: number,
   requests: autocannon.Request[],
   limit: { duration: number } | { amount: number },
+  connections = CONNECTIONS,
 ): Promise<autocannon.Result> {
   return autocannon({
     url: `http://127.0.0.1:${port}`,
-    connections: CONNECTIONS,
+    connections,
     pipelining: 1,
     timeout: 20,
     requests,
@@ -435,66 +491,130 @@ function statusesOf(result: autocannon.Result): Record<string, number> {
   return out
 }
 
-async function runPhase(phase: Phase, child: Child): Promise<PhaseResult> {
-  const warm = await cannon(child.port, phase.requests(`w${Date.now().toString(36)}`), { duration: WARMUP })
-  const warmStatuses = statusesOf(warm)
-  const warmBad = Object.entries(warmStatuses).filter(([code]) => !phase.expected.includes(Number(code)))
-  if (warm.requests.total === 0 || warmBad.length > 0 || warm.errors > 0) {
+/** What one or several parallel autocannon runs (one per server instance) add up to. */
+interface Outcome {
+  /** Sum of each run's requests / its duration. */
+  rps: number
+  requests: number
+  durationS: number
+  /** Percentiles: the highest of the runs' (they cannot be merged exactly); mean weighted by requests. */
+  latencyMs: PhaseResult['latencyMs']
+  statuses: Record<string, number>
+  non2xx: number
+  errors: number
+  timeouts: number
+  resets: number
+}
+
+function outcomeOf(results: autocannon.Result[]): Outcome {
+  const statuses: Record<string, number> = {}
+  for (const result of results) {
+    for (const [code, n] of Object.entries(statusesOf(result))) statuses[code] = (statuses[code] ?? 0) + n
+  }
+  const sum = (f: (r: autocannon.Result) => number) => results.reduce((total, r) => total + f(r), 0)
+  const max = (f: (r: autocannon.Result) => number) => Math.max(...results.map(f))
+  const requests = sum((r) => r.requests.total)
+  return {
+    rps: sum((r) => r.requests.total / Math.max(0.001, r.duration)),
+    requests,
+    durationS: max((r) => r.duration),
+    latencyMs: {
+      p50: max((r) => r.latency.p50),
+      p90: max((r) => r.latency.p90),
+      p99: max((r) => r.latency.p99),
+      mean: sum((r) => r.latency.mean * r.requests.total) / Math.max(1, requests),
+      max: max((r) => r.latency.max),
+    },
+    statuses,
+    non2xx: sum((r) => r.non2xx),
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    resets: sum((r) => r.resets),
+  }
+}
+
+/**
+ * Drives the children at once, each with its share of the connections (and of the amount): one autocannon
+ * run per child, in parallel. With one child, `phase.requests(run)` as it is; with several, each run gets
+ * `${run}-i<k>`, so the slugs a create phase writes all start with `${run}-`.
+ */
+async function cannonAll(
+  phase: Phase,
+  children: Child[],
+  run: string,
+  limit: { duration: number } | { amount: number },
+): Promise<Outcome> {
+  const n = children.length
+  const connections = Math.max(1, Math.floor(CONNECTIONS / n))
+  const share = 'amount' in limit ? { amount: Math.ceil(limit.amount / n) } : limit
+  const results = await Promise.all(
+    children.map((child, k) =>
+      cannon(child.port, phase.requests(n === 1 ? run : `${run}-i${k}`), share, n === 1 ? CONNECTIONS : connections),
+    ),
+  )
+  return outcomeOf(results)
+}
+
+async function runPhase(phase: Phase, children: Child[], engine?: Engine): Promise<PhaseResult> {
+  const [first] = children
+  if (!first) throw new Error(`${phase.name}: no server`)
+  const warm = await cannonAll(phase, children, `w${Date.now().toString(36)}`, { duration: WARMUP })
+  const warmBad = Object.entries(warm.statuses).filter(([code]) => !phase.expected.includes(Number(code)))
+  if (warm.requests === 0 || warmBad.length > 0 || warm.errors > 0) {
     throw new Error(
-      `${phase.name}: warm-up answered ${JSON.stringify(warmStatuses)} with ${warm.errors} errors ` +
+      `${phase.name}: warm-up answered ${JSON.stringify(warm.statuses)} with ${warm.errors} errors ` +
         `(expected ${phase.expected.join('/')}); not measuring a broken phase`,
     )
   }
 
   const run = `m${Date.now().toString(36)}`
-  const profiled = (phase.target === 'server' && PROFILE.has('all')) || PROFILE.has(phase.name)
+  const profiled =
+    children.length === 1 && ((phase.target === 'server' && PROFILE.has('all')) || PROFILE.has(phase.name))
   const profileFile = join(profilesDir, `${phase.name}.cpuprofile`)
+  const rssNow = () => Math.max(0, ...children.map((child) => memoryOf(child.pid)?.rss ?? 0))
   let peak = 0
   const sampler = setInterval(() => {
-    peak = Math.max(peak, memoryOf(child.pid)?.rss ?? 0)
+    peak = Math.max(peak, rssNow())
   }, 200)
-  if (profiled) await child.request({ type: 'profile-start' })
-  const warmRps = warm.requests.total / Math.max(0.001, warm.duration)
+  if (profiled) await first.request({ type: 'profile-start' })
   const limit = phase.byAmount
-    ? { amount: Math.max(CONNECTIONS * 20, Math.round(warmRps * DURATION)) }
+    ? { amount: Math.max(CONNECTIONS * 20, Math.round(warm.rps * DURATION)) }
     : { duration: DURATION }
-  const meter = cpuMeter(child.pid)
-  const result = await cannon(child.port, phase.requests(run), limit)
-  const cpu = meter()
-  if (profiled) await child.request({ type: 'profile-stop', file: profileFile })
+  const meter = cpuMeter(
+    children.map((child) => child.pid),
+    (await engine?.dbPids()) ?? [],
+  )
+  const result = await cannonAll(phase, children, run, limit)
+  const cpu = meter((await engine?.dbPids()) ?? [])
+  if (profiled) await first.request({ type: 'profile-stop', file: profileFile })
   clearInterval(sampler)
-  const after = memoryOf(child.pid)
-  peak = Math.max(peak, after?.rss ?? 0)
+  const after = children.every((child) => memoryOf(child.pid) !== undefined) ? rssNow() : undefined
+  peak = Math.max(peak, after ?? 0)
 
-  const statuses = statusesOf(result)
-  const unexpected = Object.entries(statuses)
+  const unexpected = Object.entries(result.statuses)
     .filter(([code]) => !phase.expected.includes(Number(code)))
     .reduce((sum, [, n]) => sum + n, 0)
-  const rps = result.requests.total / Math.max(0.001, result.duration)
+  const rps = result.rps
   return {
     name: phase.name,
     title: phase.title,
     target: phase.target,
+    engine: engine?.name ?? 'sqlite',
+    instances: children.length,
     rps,
     ...(phase.requestsPerOp ? { opsPerSec: rps / phase.requestsPerOp } : {}),
-    latencyMs: {
-      p50: result.latency.p50,
-      p90: result.latency.p90,
-      p99: result.latency.p99,
-      mean: result.latency.mean,
-      max: result.latency.max,
-    },
-    requests: result.requests.total,
-    durationS: result.duration,
+    latencyMs: result.latencyMs,
+    requests: result.requests,
+    durationS: result.durationS,
     connections: CONNECTIONS,
-    statuses,
+    statuses: result.statuses,
     unexpected,
     errors: result.errors,
     timeouts: result.timeouts,
     resets: result.resets,
     cpu,
-    ...(after ? { rssAfterMb: after.rss / MB, rssPeakMb: peak / MB } : {}),
-    ...(phase.after ? { extra: phase.after(run, result) } : {}),
+    ...(after !== undefined ? { rssAfterMb: after / MB, rssPeakMb: peak / MB } : {}),
+    ...(phase.after ? { extra: await phase.after(run, result) } : {}),
     ...(profiled ? { profile: profileFile } : {}),
   }
 }
@@ -534,7 +654,7 @@ interface TargetResult {
   pass: boolean
 }
 
-function evaluateTargets(results: Map<string, PhaseResult>, peakRssMb: number): TargetResult[] {
+function evaluateTargets(results: Map<string, PhaseResult>, peakRssMb: Map<EngineName, number>): TargetResult[] {
   const out: TargetResult[] = []
   const get = (name: string) => results.get(name)
   const getRepo = get('getRepo')
@@ -594,28 +714,64 @@ function evaluateTargets(results: Map<string, PhaseResult>, peakRssMb: number): 
       pass: extra.noLostWrites === true,
     })
   }
-  if (peakRssMb > 0) {
+  const getRepoPg = get('getRepo@pg')
+  if (getRepoPg && getRepo) {
+    const ratio = getRepoPg.rps / getRepo.rps
     out.push({
-      target: 'server RSS under load (peak sampled)',
-      measured: `${peakRssMb.toFixed(0)} MB`,
+      target: 'GET repo on PostgreSQL vs on SQLite',
+      measured: `${ratio.toFixed(2)}× (${fmt.int(getRepoPg.rps)} vs ${fmt.int(getRepo.rps)} rps)`,
+      threshold: '≥ 0.50×',
+      pass: ratio >= 0.5,
+    })
+  }
+  for (const name of ['create@pg', 'create@pg×2']) {
+    const createPg = get(name)
+    if (!createPg) continue
+    const where = name === 'create@pg' ? 'PostgreSQL' : 'PostgreSQL, 2 instances'
+    if (name === 'create@pg') {
+      const acknowledged = createPg.statuses['201'] ?? 0
+      const perSecond = acknowledged / Math.max(0.001, createPg.durationS)
+      out.push({
+        target: `create repo on ${where}, acknowledged (201)`,
+        measured: `${fmt.int(perSecond)} /s`,
+        threshold: '≥ 2,000 /s',
+        pass: perSecond >= 2000,
+      })
+    }
+    const extra = createPg.extra ?? {}
+    out.push({
+      target: `create on ${where}: no lost writes (rows = 201s)`,
+      measured: `${extra.rowsWritten} rows, ${extra.answered201} × 201, ${createPg.unexpected} other`,
+      threshold: 'equal, no other status',
+      pass: extra.noLostWrites === true,
+    })
+  }
+  for (const [engine, peak] of peakRssMb) {
+    if (peak <= 0) continue
+    out.push({
+      target: `server RSS under load (peak sampled)${engine === 'sqlite' ? '' : ` [${ENGINE_LABEL[engine]}]`}`,
+      measured: `${peak.toFixed(0)} MB`,
       threshold: '≤ 200 MB',
-      pass: peakRssMb <= 200,
+      pass: peak <= 200,
     })
   }
   return out
 }
 
+const ENGINE_LABEL: Record<EngineName, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' }
+
 function markdown(results: PhaseResult[], targets: TargetResult[], notes: string[]): string {
   const lines = [
-    '| phase | rps | p50 ms | p99 ms | vs ref (a) fixed | vs ref (b) sqlite | RSS after MB | RSS peak MB | CPU % srv/gen/other | bad |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| phase | rps | p50 ms | p99 ms | vs ref (a) fixed | vs ref (b) sqlite | PostgreSQL / SQLite | 2 inst. / 1 inst. | RSS after MB | RSS peak MB | CPU % srv/db/gen/other | bad |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const r of results) {
     const rps = r.opsPerSec ? `${fmt.int(r.rps)} (${fmt.int(r.opsPerSec)} pipelines/s)` : fmt.int(r.rps)
     lines.push(
       `| ${r.title} | ${rps} | ${fmt.ms(r.latencyMs.p50)} | ${fmt.ms(r.latencyMs.p99)} | ${fmt.ratio(r.ratioToFixed)} | ` +
-        `${fmt.ratio(r.ratioToDb)} | ${fmt.mb(r.rssAfterMb)} | ${fmt.mb(r.rssPeakMb)} | ` +
-        `${r.cpu.serverPct}/${r.cpu.generatorPct}/${r.cpu.otherPct} | ${r.unexpected + r.errors} |`,
+        `${fmt.ratio(r.ratioToDb)} | ${fmt.ratio(r.ratioToSqlite)} | ${fmt.ratio(r.ratioToOneInstance)} | ` +
+        `${fmt.mb(r.rssAfterMb)} | ${fmt.mb(r.rssPeakMb)} | ` +
+        `${r.cpu.serverPct}/${r.cpu.dbPct}/${r.cpu.generatorPct}/${r.cpu.otherPct} | ${r.unexpected + r.errors} |`,
     )
   }
   lines.push('', '| target | measured | threshold | result |', '| --- | --- | --- | --- |')
@@ -644,6 +800,69 @@ const started = performance.now()
 const workDir = mkdtempSync(join(tmpdir(), 'socket-repos-bench-'))
 dbPath = join(workDir, 'bench.db')
 const children: Child[] = []
+/** The run's PostgreSQL database, dropped at the end unless --keep-db. */
+let pgDatabase: { name: string; url: string; drop: () => Promise<void> } | undefined
+let pgMonitor: pg.Pool | undefined
+
+/** A URL without its password, for printing. */
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return '(not a URL)'
+  }
+}
+
+function sqliteEngine(seeded: SeedResult): Engine {
+  return {
+    name: 'sqlite',
+    label: 'SQLite',
+    suffix: '',
+    seeded,
+    env: {},
+    async countRows(orgId, prefix) {
+      const sqlite = new Database(dbPath, { readonly: true })
+      try {
+        return (
+          sqlite
+            .prepare("SELECT count(*) AS n FROM repos WHERE org_id = ? AND slug LIKE ? ESCAPE '\\'")
+            .get(orgId, `${escapeLike(prefix)}%`) as { n: number }
+        ).n
+      } finally {
+        sqlite.close()
+      }
+    },
+    dbPids: async () => [],
+  }
+}
+
+function postgresEngine(seeded: SeedResult, url: string, monitor: pg.Pool): Engine {
+  return {
+    name: 'postgres',
+    label: 'PostgreSQL',
+    suffix: '@pg',
+    seeded,
+    env: { DATABASE_URL: url },
+    async countRows(orgId, prefix) {
+      const { rows } = await monitor.query<{ n: string }>(
+        "SELECT count(*) AS n FROM repos WHERE org_id = $1 AND slug LIKE $2 ESCAPE '\\'",
+        [orgId, `${escapeLike(prefix)}%`],
+      )
+      return Number(rows[0]?.n ?? 0)
+    },
+    async dbPids() {
+      // The backends of the bench database (the servers' pools) and PostgreSQL's background processes
+      // (WAL writer, checkpointer, …: no database), not this monitoring connection.
+      const { rows } = await monitor.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity
+         WHERE (datname = current_database() OR datname IS NULL) AND pid <> pg_backend_pid()`,
+      )
+      return rows.map((r) => r.pid)
+    },
+  }
+}
 
 async function main() {
   log(`socket-repos-server bench: ${cpus().length} CPUs, node ${process.version}, ${DURATION}s/phase`)
@@ -657,6 +876,34 @@ async function main() {
     `  ${fmt.int(seeded.repos)} repos in ${seeded.orgs.length} orgs (${BIG_ORG}: ${fmt.int(SEED.bigOrgRepos)}), ` +
       `${fmt.int(seeded.labels)} labels, ${fmt.int(seeded.associations)} associations in ${(seeded.ms / 1000).toFixed(1)} s`,
   )
+  const sqliteSeeded = seeded
+  const notes: string[] = []
+
+  const engines: Engine[] = []
+  if (ENGINES.has('sqlite')) engines.push(sqliteEngine(sqliteSeeded))
+  if (ENGINES.has('postgres')) {
+    const name = `socket_repos_bench_${process.pid}`
+    try {
+      pgDatabase = { name, ...(await createPostgresDatabase(PG_URL, name)) }
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error)
+      const line = `PostgreSQL UNREACHABLE at ${redact(PG_URL)} (${why}): the PostgreSQL phases are skipped, SQLite only`
+      log(`!! ${line}`)
+      notes.push(line)
+      if (!ENGINES.has('sqlite')) engines.push(sqliteEngine(sqliteSeeded))
+    }
+    if (pgDatabase) {
+      log(`seeding PostgreSQL database ${name} at ${redact(PG_URL)} …`)
+      const pgSeeded = await seedPostgres({ url: pgDatabase.url, ...SEED })
+      log(
+        `  ${fmt.int(pgSeeded.repos)} repos, ${fmt.int(pgSeeded.labels)} labels, ${fmt.int(pgSeeded.associations)} ` +
+          `associations (same ids as SQLite) in ${(pgSeeded.ms / 1000).toFixed(1)} s`,
+      )
+      pgMonitor = new pg.Pool({ connectionString: pgDatabase.url, max: 2, application_name: 'socket-repos-bench' })
+      pgMonitor.on('error', () => {})
+      engines.push(postgresEngine(pgSeeded, pgDatabase.url, pgMonitor))
+    }
+  }
 
   const all = phases()
   const selected = all.filter((p) => p.target === 'reference' || !ONLY || ONLY.has(p.name))
@@ -666,14 +913,15 @@ async function main() {
       throw new Error(`unknown phase(s): ${unknown.join(', ')}; phases: ${all.map((p) => p.name)}`)
   }
   const results = new Map<string, PhaseResult>()
-  const notes: string[] = []
   const printPhase = (r: PhaseResult) => {
     const rss = r.rssAfterMb === undefined ? '' : `  RSS ${fmt.mb(r.rssAfterMb)} MB (peak ${fmt.mb(r.rssPeakMb)})`
     const ratios =
-      r.ratioToDb === undefined ? '' : `  ${fmt.ratio(r.ratioToFixed)} ref(a), ${fmt.ratio(r.ratioToDb)} ref(b)`
+      (r.ratioToDb === undefined ? '' : `  ${fmt.ratio(r.ratioToFixed)} ref(a), ${fmt.ratio(r.ratioToDb)} ref(b)`) +
+      (r.ratioToSqlite === undefined ? '' : `, ${fmt.ratio(r.ratioToSqlite)} SQLite`) +
+      (r.ratioToOneInstance === undefined ? '' : `, ${fmt.ratio(r.ratioToOneInstance)} 1 instance`)
     const m = r.memory
     const heap = m ? ` (V8 heap ${fmt.mb(m.heapTotal)}, native ${fmt.mb(m.rss - m.heapTotal - m.external)})` : ''
-    const cpu = `${heap}  CPU ${r.cpu.serverPct}/${r.cpu.generatorPct}/${r.cpu.otherPct}%`
+    const cpu = `${heap}  CPU srv/db/gen/other ${r.cpu.serverPct}/${r.cpu.dbPct}/${r.cpu.generatorPct}/${r.cpu.otherPct}%`
     const odd = r.unexpected + r.errors > 0 ? `  !! ${r.unexpected} unexpected, ${r.errors} errors` : ''
     log(
       `  ${r.title.padEnd(46)} ${fmt.int(r.rps).padStart(7)} rps  p50 ${fmt.ms(r.latencyMs.p50)} ms  ` +
@@ -699,7 +947,7 @@ async function main() {
   const reference = await startChild('reference-process', { DATABASE_PATH: dbPath })
   children.push(reference)
   for (const phase of selected.filter((p) => p.target === 'reference')) {
-    const r = await runPhase(phase, reference)
+    const r = await runPhase(phase, [reference])
     r.memory = toMb(await reference.request({ type: 'memory' }))
     results.set(phase.name, r)
     printPhase(r)
@@ -707,8 +955,7 @@ async function main() {
   }
   await reference.stop()
 
-  log('server (own process, auth + quota on):')
-  const serverEnv: Record<string, string> = {
+  const baseEnv: Record<string, string> = {
     DATABASE_PATH: dbPath,
     PORT: '0',
     HOST: '127.0.0.1',
@@ -725,42 +972,98 @@ async function main() {
     if (at < 1) throw new Error(`--server-env wants KEY=VALUE, got ${pair}`)
     overrides[pair.slice(0, at)] = pair.slice(at + 1)
   }
-  Object.assign(serverEnv, overrides)
   if (Object.keys(overrides).length > 0) log(`  WHAT-IF environment: ${JSON.stringify(overrides)}`)
   const extraNodeArgs = args['server-node-args'].split(/\s+/).filter(Boolean)
   const nodeArgs = [...PRODUCTION_NODE_FLAGS, ...extraNodeArgs]
-  const server = await startChild('server-process', serverEnv, nodeArgs)
-  children.push(server)
-  const startRss = memoryOf(server.pid)
-  const startMemory = await server.request({ type: 'memory' })
-  log(`  started: ${describeMemory(startMemory)}`)
   const refFixed = results.get('refFixed')
   const refDb = results.get('refDb')
-  let peakRss = 0
-  for (const phase of selected.filter((p) => p.target === 'server')) {
-    if (phase.name === 'list1000') {
-      const cold = await coldDeepPage(server.port)
-      notes.push(
-        `page 1000 from cold (no remembered position near it): first request ${fmt.ms(cold.firstMs)} ms, ` +
-          `the same page again ${fmt.ms(cold.againMs)} ms, page 1 ${fmt.ms(cold.page1Ms)} ms (single requests, idle server)`,
-      )
-      log(`  ${notes[notes.length - 1]}`)
-    }
-    const r = await runPhase(phase, server)
-    r.memory = toMb(await server.request({ type: 'memory' }))
+  const peakRss = new Map<EngineName, number>()
+  const servers: Partial<Record<EngineName, Record<string, unknown>>> = {}
+
+  /** Sets the ratios of a server phase's result, prints and keeps it. */
+  const record = (r: PhaseResult, base: string) => {
     if (refFixed) r.ratioToFixed = r.rps / refFixed.rps
     if (refDb) r.ratioToDb = r.rps / refDb.rps
-    results.set(phase.name, r)
-    peakRss = Math.max(peakRss, r.rssPeakMb ?? 0)
+    const onSqlite = results.get(base)
+    if (r.engine !== 'sqlite' && onSqlite) r.ratioToSqlite = r.rps / onSqlite.rps
+    const oneInstance = r.instances > 1 ? results.get(r.name.replace(/×\d+$/, '')) : undefined
+    if (oneInstance) r.ratioToOneInstance = r.rps / oneInstance.rps
+    results.set(r.name, r)
+    peakRss.set(r.engine, Math.max(peakRss.get(r.engine) ?? 0, r.rssPeakMb ?? 0))
     printPhase(r)
     if (r.profile) printProfile(r)
   }
-  const endRss = memoryOf(server.pid)
-  const endMemory = await server.request({ type: 'memory' })
-  log(`  at the end: ${describeMemory(endMemory)}`)
-  const liveMemory = await server.request({ type: 'memory', gc: true })
-  log(`  after a full GC: ${describeMemory(liveMemory)}`)
-  await server.stop()
+  /** Runs one phase; on PostgreSQL a broken phase is reported and the run goes on (SQLite's stops the run). */
+  const attempt = async (phase: Phase, engine: Engine, run: () => Promise<PhaseResult>) => {
+    try {
+      return await run()
+    } catch (error) {
+      if (engine.name === 'sqlite') throw error
+      const line = `${phase.name} NOT MEASURED: ${error instanceof Error ? error.message : String(error)}`
+      log(`  !! ${line}`)
+      notes.push(line)
+      return undefined
+    }
+  }
+
+  for (const engine of engines) {
+    seeded = engine.seeded
+    const serverEnv = { ...baseEnv, ...engine.env, ...overrides }
+    log(`server on ${engine.label} (own process, auth + quota on):`)
+    const server = await startChild('server-process', serverEnv, nodeArgs)
+    children.push(server)
+    const startRss = memoryOf(server.pid)
+    const startMemory = await server.request({ type: 'memory' })
+    log(`  started: ${describeMemory(startMemory)}`)
+    const engineSelected = phases(engine).filter(
+      (p) => p.target === 'server' && (!ONLY || ONLY.has(p.name.slice(0, p.name.length - engine.suffix.length))),
+    )
+    for (const phase of engineSelected) {
+      if (phase.name === `list1000${engine.suffix}`) {
+        const cold = await coldDeepPage(server.port)
+        notes.push(
+          `${engine.label}: page 1000 from cold (no remembered position near it): first request ${fmt.ms(cold.firstMs)} ms, ` +
+            `the same page again ${fmt.ms(cold.againMs)} ms, page 1 ${fmt.ms(cold.page1Ms)} ms (single requests, idle server)`,
+        )
+        log(`  ${notes[notes.length - 1]}`)
+      }
+      const r = await attempt(phase, engine, () => runPhase(phase, [server], engine))
+      if (!r) continue
+      r.memory = toMb(await server.request({ type: 'memory' }))
+      record(r, phase.name.slice(0, phase.name.length - engine.suffix.length))
+    }
+    const endRss = memoryOf(server.pid)
+    const endMemory = await server.request({ type: 'memory' })
+    log(`  at the end: ${describeMemory(endMemory)}`)
+    const liveMemory = await server.request({ type: 'memory', gc: true })
+    log(`  after a full GC: ${describeMemory(liveMemory)}`)
+    servers[engine.name] = {
+      rssStartMb: (startRss?.rss ?? 0) / MB,
+      rssEndMb: (endRss?.rss ?? 0) / MB,
+      rssPeakUnderLoadMb: peakRss.get(engine.name) ?? 0,
+      vmHwmMb: (endRss?.hwm ?? 0) / MB,
+      memoryAtStartMb: toMb(startMemory),
+      memoryAtEndMb: toMb(endMemory),
+      memoryAfterGcMb: toMb(liveMemory),
+    }
+
+    // Two instances on the same database, the load split over both (PostgreSQL only: SQLite is one process's).
+    const twoInstance = engineSelected.filter((p) =>
+      TWO_INSTANCE_PHASES.some((base) => p.name === `${base}${engine.suffix}`),
+    )
+    if (engine.name === 'postgres' && twoInstance.length > 0) {
+      log(`two server instances on the same ${engine.label} database, ${CONNECTIONS / 2} connections each:`)
+      const second = await startChild('server-process', serverEnv, nodeArgs)
+      children.push(second)
+      for (const base of twoInstance) {
+        const phase = onTwoInstances(base)
+        const r = await attempt(phase, engine, () => runPhase(phase, [server, second], engine))
+        if (r) record(r, base.name.slice(0, base.name.length - engine.suffix.length))
+      }
+      await second.stop()
+    }
+    await server.stop()
+  }
 
   const noisy = [...results.values()].filter((r) => r.cpu.otherPct >= 15)
   if (noisy.length > 0) {
@@ -775,14 +1078,29 @@ async function main() {
     notes.push(`WHAT-IF run, server environment changed: ${JSON.stringify(overrides)} (targets assume the defaults)`)
   }
   notes.push(
-    `seed: ${fmt.int(seeded.repos)} repos (${BIG_ORG}: ${fmt.int(SEED.bigOrgRepos)}, ${SEED.otherOrgs} orgs × ` +
-      `${fmt.int(SEED.otherOrgRepos)}), ${fmt.int(seeded.labels)} labels, ${fmt.int(seeded.associations)} associations`,
+    `seed: ${fmt.int(sqliteSeeded.repos)} repos (${BIG_ORG}: ${fmt.int(SEED.bigOrgRepos)}, ${SEED.otherOrgs} orgs × ` +
+      `${fmt.int(SEED.otherOrgRepos)}), ${fmt.int(sqliteSeeded.labels)} labels, ${fmt.int(sqliteSeeded.associations)} ` +
+      `associations, the same rows and ids on every engine`,
+  )
+  notes.push(
+    `engines: ${engines.map((e) => e.label).join(', ')}` +
+      (pgDatabase
+        ? ` (PostgreSQL: database ${pgDatabase.name} at ${redact(PG_URL)}, same machine, the server's default pool)`
+        : ''),
   )
   notes.push(
     `${CONNECTIONS} connections, pipelining 1, ${WARMUP}s warm-up + ${DURATION}s per phase (create: a fixed number of ` +
       'requests), load generator and server on the same machine; server LOG_LEVEL=' +
       LOG_LEVEL,
   )
+  if ([...results.values()].some((r) => r.instances > 1)) {
+    notes.push(
+      `2 instances: two server processes on one PostgreSQL database, ${CONNECTIONS / 2} connections to each ` +
+        '(two autocannon runs at once, rps summed; p50/p99 the higher of the two). On a 2-core machine the ' +
+        'instances, PostgreSQL and the load generator share the cores: this measures correctness under load ' +
+        'and contention, not scaling.',
+    )
+  }
 
   const ordered = [...results.values()]
   const targets = evaluateTargets(results, peakRss)
@@ -806,17 +1124,20 @@ async function main() {
       profiled: [...PROFILE],
       serverNodeArgs: nodeArgs,
       serverEnvOverrides: overrides,
+      engines: engines.map((e) => e.name),
+      postgres: pgDatabase ? { url: redact(PG_URL), database: pgDatabase.name } : undefined,
     },
-    seed: { ...SEED, repos: seeded.repos, labels: seeded.labels, associations: seeded.associations, ms: seeded.ms },
-    server: {
-      rssStartMb: (startRss?.rss ?? 0) / MB,
-      rssEndMb: (endRss?.rss ?? 0) / MB,
-      rssPeakUnderLoadMb: peakRss,
-      vmHwmMb: (endRss?.hwm ?? 0) / MB,
-      memoryAtStartMb: toMb(startMemory),
-      memoryAtEndMb: toMb(endMemory),
-      memoryAfterGcMb: toMb(liveMemory),
+    seed: {
+      ...SEED,
+      repos: sqliteSeeded.repos,
+      labels: sqliteSeeded.labels,
+      associations: sqliteSeeded.associations,
+      ms: sqliteSeeded.ms,
+      postgresMs: engines.find((e) => e.name === 'postgres')?.seeded.ms,
     },
+    /** The SQLite server's memory (as before engines); `servers` has every engine's. */
+    server: servers.sqlite,
+    servers,
     phases: ordered,
     targets,
     notes,
@@ -825,9 +1146,16 @@ async function main() {
   writeFileSync(join(resultsDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`)
   writeFileSync(join(resultsDir, 'summary.md'), table)
   log(`\n${table}`)
-  log(`server peak RSS (VmHWM, incl. startup): ${fmt.mb(summary.server.vmHwmMb)} MB`)
+  for (const [name, server] of Object.entries(servers)) {
+    log(
+      `server peak RSS on ${ENGINE_LABEL[name as EngineName]} (VmHWM, incl. startup): ${fmt.mb(server.vmHwmMb as number)} MB`,
+    )
+  }
   log(`written: bench/results/summary.json, bench/results/summary.md (${summary.totalS.toFixed(0)} s in all)`)
-  if (args['keep-db']) log(`database kept: ${dbPath}`)
+  if (args['keep-db']) {
+    log(`database kept: ${dbPath}`)
+    if (pgDatabase) log(`PostgreSQL database kept: ${pgDatabase.name} (${redact(pgDatabase.url)})`)
+  }
 }
 
 try {
@@ -837,5 +1165,11 @@ try {
   process.exitCode = 1
 } finally {
   for (const child of children) await child.stop().catch(() => {})
-  if (!args['keep-db']) rmSync(workDir, { recursive: true, force: true })
+  await pgMonitor?.end().catch(() => {})
+  if (!args['keep-db']) {
+    rmSync(workDir, { recursive: true, force: true })
+    await pgDatabase?.drop().catch((error: unknown) => {
+      process.stderr.write(`could not drop PostgreSQL database ${pgDatabase?.name}: ${String(error)}\n`)
+    })
+  }
 }
