@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { buildProgram } from '../src/cli/program.js'
-import { ConfigError, environmentDefaults, environmentVariables, loadConfig } from '../src/config.js'
+import { ConfigError, environmentDefaults, environmentVariables, loadConfig, testConfig } from '../src/config.js'
+import { databaseLine } from '../src/http/start-map.js'
 
 describe('config', () => {
   it('has working defaults and is frozen', () => {
@@ -134,5 +135,15 @@ describe("README's configuration table", () => {
     serve?.configureOutput({ writeOut: (chunk) => (text += chunk) })
     serve?.outputHelp()
     for (const name of environmentVariables) expect(text).toMatch(new RegExp(`^  ${name} +\\S`, 'm'))
+  })
+})
+
+describe('the start map names the database', () => {
+  it('a SQLite file, or PostgreSQL by host, database and schema, never with its credentials', () => {
+    expect(databaseLine(testConfig({ databasePath: '/data/x.db' }))).toBe('/data/x.db')
+    expect(databaseLine(testConfig())).toBe(':memory: (gone when the process exits)')
+    const url = 'postgres://app:hunter2@db.internal:5432/socket?options=-c%20search_path%3Dtenant_a'
+    expect(databaseLine(testConfig({ databaseUrl: url }))).toBe('PostgreSQL db.internal:5432/socket (schema tenant_a)')
+    expect(databaseLine(testConfig({ databaseUrl: 'postgresql://db/socket' }))).toBe('PostgreSQL db/socket')
   })
 })
