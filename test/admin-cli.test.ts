@@ -1,11 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../src/app.js'
 import { testConfig } from '../src/config.js'
+import { databaseConfig, databaseEnv } from './helpers/database.js'
 import { closedAfterTest, useTempDir } from './helpers/fixtures.js'
 import { runCli } from './helpers/process.js'
 
 /**
- * The admin CLI on a database file, as an operator runs it; the server then honours what it created.
+ * The admin CLI on a database file (or, with TEST_DATABASE_URL, on PostgreSQL), as an operator runs
+ * it; the server then honours what it created.
  * Each command is a fresh Node process (about a second each on a loaded 2-core machine), and a test
  * runs up to eleven of them: hence the longer timeout.
  */
@@ -14,8 +16,8 @@ describe('admin CLI', { timeout: 120_000 }, () => {
   let env: Record<string, string>
   const cli = (...args: string[]) => runCli(args, env)
 
-  beforeAll(() => {
-    env = { DATABASE_PATH: dir.file('admin.db') }
+  beforeAll(async () => {
+    env = await databaseEnv(dir.file('admin.db'))
   })
 
   it('has --help on every command', async () => {
@@ -85,7 +87,7 @@ describe('admin CLI', { timeout: 120_000 }, () => {
     expect(rows[0]).toMatch(/^ID\s+ORG\s+PREFIX\s+SCOPES\s+MAX QUOTA\s+STATUS\s+CREATED\s+NAME$/)
     expect(rows[1]).toMatch(new RegExp(`^${token.id}\\s+acme\\s+sktsec_\\S*…\\s+repo:list\\s+7\\s+active\\s`))
 
-    const app = closedAfterTest(await buildApp({ config: testConfig({ databasePath: env.DATABASE_PATH as string }) }))
+    const app = closedAfterTest(await buildApp({ config: testConfig(await databaseConfig(dir.file('admin.db'))) }))
     const headers = { authorization: `Bearer ${token.token}` }
     const list = await app.inject({ method: 'GET', url: '/v0/orgs/acme/repos', headers })
     expect(list.statusCode).toBe(200)
@@ -109,7 +111,7 @@ describe('admin CLI', { timeout: 120_000 }, () => {
   })
 
   it('seeds, exports, resets and imports a database file', async () => {
-    const file = { DATABASE_PATH: dir.file('fixture.db') }
+    const file = await databaseEnv(dir.file('fixture.db'))
     const run = (...args: string[]) => runCli(args, file)
     const seeded = await run('seed', 'examples/fixture.yml', '--json')
     expect(seeded.code).toBe(0)

@@ -1,3 +1,4 @@
+import { isForeignKeyViolation, isUnavailableError as isPgUnavailable } from './postgres/client.js'
 import type { PostgresDatabase } from './postgres/index.js'
 import { isBusyError, isForeignKeyError as isSqliteForeignKeyError, openSqliteDatabase } from './sqlite/index.js'
 import type { Database } from './types.js'
@@ -21,9 +22,6 @@ export interface DatabaseOptions {
   statementTimeoutMs?: number
 }
 
-/** Error predicates of the PostgreSQL engine, set once it is loaded (only processes that use it load `pg`). */
-let pgErrors: typeof import('./postgres/client.js') | undefined
-
 /** Opens the configured engine's database (not yet migrated: call `migrate()`). */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url === undefined) {
@@ -32,8 +30,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       ...(options.synchronous ? { synchronous: options.synchronous } : {}),
     })
   }
+  // The PostgreSQL repositories are loaded only by a process that uses them.
   const postgres = await import('./postgres/index.js')
-  pgErrors = await import('./postgres/client.js')
   return postgres.openPostgresDatabase({
     url: options.url,
     max: options.poolMax ?? 10,
@@ -46,10 +44,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
  * process past its busy timeout, or PostgreSQL unreachable, restarting or too slow to answer.
  */
 export function isUnavailableError(error: unknown): boolean {
-  return isBusyError(error) || (pgErrors?.isUnavailableError(error) ?? false)
+  return isBusyError(error) || isPgUnavailable(error)
 }
 
 /** A write refused because the row it hangs from (its org) was deleted by another process. */
 export function isForeignKeyError(error: unknown): boolean {
-  return isSqliteForeignKeyError(error) || (pgErrors?.isForeignKeyViolation(error) ?? false)
+  return isSqliteForeignKeyError(error) || isForeignKeyViolation(error)
 }

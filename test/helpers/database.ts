@@ -53,3 +53,18 @@ export async function schemaOfFile(url: string, path: string): Promise<{ url: st
   }
   return { url: schemaUrl(url, schema), schema }
 }
+
+/**
+ * Where the database standing for a test's `file` is, for a child process (the server, the admin
+ * CLI): the file itself (DATABASE_PATH), or on PostgreSQL the schema that stands for it (DATABASE_URL).
+ */
+export async function databaseEnv(file: string): Promise<Record<string, string>> {
+  if (!testDatabaseUrl) return { DATABASE_PATH: file }
+  return { DATABASE_URL: (await schemaOfFile(testDatabaseUrl, file)).url }
+}
+
+/** The same, as settings for an app built in process. */
+export async function databaseConfig(file: string): Promise<{ databasePath: string; databaseUrl?: string }> {
+  if (!testDatabaseUrl) return { databasePath: file }
+  return { databasePath: file, databaseUrl: (await schemaOfFile(testDatabaseUrl, file)).url }
+}
