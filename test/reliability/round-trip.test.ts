@@ -28,6 +28,7 @@ const slug = fc.oneof(
   { weight: 4, arbitrary: fc.stringMatching(/^[A-Za-z0-9._-]{1,6}$/) },
   { weight: 1, arbitrary: fc.constantFrom('labels', 'acme', 'web', 'Web', '.', '..', 'a b') },
 )
+const plainName = fc.stringMatching(/^[A-Za-z][A-Za-z0-9 ]{0,10}$/)
 const workspace = fc.oneof(fc.constantFrom('', 'team', 'ops'), text)
 const org = fc.oneof({ weight: 3, arbitrary: fc.constant('acme') }, fc.constantFrom('labels', 'other', 'Other'))
 const pick = fc.nat(20)
@@ -87,7 +88,8 @@ const cliOperation = fc.oneof(
     args: fc.oneof(
       // `--option=value` and `--` so that a value starting with "-" is not read as an option.
       fc
-        .tuple(slug, text, fc.constantFrom('enterprise', 'free', 'team'))
+        // Mostly a valid name, so that some CLI org always survives to be exported (checked below).
+        .tuple(slug, fc.oneof({ weight: 3, arbitrary: plainName }, text), fc.constantFrom('enterprise', 'free', 'team'))
         .map(([s, name, plan]) => ['orgs', 'create', `--name=${name}`, `--plan=${plan}`, '--', s]),
       fc
         .tuple(org, text, fc.constantFrom('repo', 'repo-label', 'repo:list,repo-label:create'), fc.nat(1e6))
