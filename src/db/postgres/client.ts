@@ -148,3 +148,13 @@ export function isUniqueViolation(error: unknown): boolean {
 export function isCheckViolation(error: unknown): boolean {
   return sqlState(error) === '23514'
 }
+
+/** The name of the constraint that refused a row, as PostgreSQL reports it (undefined: none). */
+export function violatedConstraint(error: unknown): unknown {
+  return typeof error === 'object' && error !== null && 'constraint' in error ? error.constraint : undefined
+}
+
+/** An id past 2^53 − 1, refused by the `<table>_id_max` CHECK of the table's id column: no ids left (ids.ts). */
+export function isIdsExhausted(error: unknown, table: string): boolean {
+  return isCheckViolation(error) && violatedConstraint(error) === `${table}_id_max`
+}

@@ -1,28 +1,8 @@
 import type { AuditEvent, AuditOf, NewAuditEvent, Page } from '../../models.js'
+import { type AuditEventRow, toAuditEvent } from '../../rows.js'
 import type { AuditRepository } from '../../types.js'
 import { type Queryable, rows } from '../client.js'
 import type { PgContext } from '../context.js'
-
-interface AuditRow {
-  id: number
-  orgId: number
-  type: string
-  actorTokenId: number | null
-  actorName: string | null
-  payload: string
-  createdAt: number
-}
-
-function toEvent(row: AuditRow): AuditEvent {
-  return {
-    id: String(row.id),
-    orgId: String(row.orgId),
-    type: row.type,
-    actor: row.actorTokenId === null ? null : { tokenId: String(row.actorTokenId), name: row.actorName ?? '' },
-    payload: JSON.parse(row.payload) as Record<string, unknown>,
-    createdAt: row.createdAt,
-  }
-}
 
 const columns = `id, org_id AS "orgId", type, actor_token_id AS "actorTokenId", actor_name AS "actorName", payload,
   created_at AS "createdAt"`
@@ -70,14 +50,14 @@ export function createAuditRepository({ q }: PgContext): AuditRepository {
         where.push(`created_at < $${values.length}`)
       }
       values.push(query.limit + 1, query.offset)
-      const found = await rows<AuditRow>(
+      const found = await rows<AuditEventRow>(
         q,
         `SELECT ${columns} FROM audit_events WHERE ${where.join(' AND ')}
          ORDER BY created_at DESC, id DESC LIMIT $${values.length - 1} OFFSET $${values.length}`,
         values,
       )
       return {
-        items: found.slice(0, query.limit).map(toEvent),
+        items: found.slice(0, query.limit).map(toAuditEvent),
         hasMore: found.length > query.limit,
       } satisfies Page<AuditEvent>
     },

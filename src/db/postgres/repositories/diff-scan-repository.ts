@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { toRowId } from '../../ids.js'
 import type { DiffScan, DiffScanState, Page } from '../../models.js'
+import { type DiffScanRow, toDiffScan } from '../../rows.js'
 import type { CreateDiffScanResult, DiffScanListQuery, DiffScanRepository, NewDiffScan } from '../../types.js'
 import { type Queryable, row, rows } from '../client.js'
 import type { PgContext } from '../context.js'
@@ -8,37 +9,9 @@ import type { PgContext } from '../context.js'
 // The PostgreSQL twin of ../../sqlite/repositories/diff-scan-repository.ts. SQLite's rowid (the
 // insertion order that breaks ties of equal times) is the `seq` identity column here.
 
-interface DiffScanRow {
-  id: string
-  orgId: number
-  repoId: number
-  beforeScanId: number
-  afterScanId: number
-  description: string | null
-  externalHref: string | null
-  merge: boolean
-  createdAt: number
-  updatedAt: number
-}
-
 const columns = `id, org_id AS "orgId", repo_id AS "repoId", before_scan_id AS "beforeScanId",
   after_scan_id AS "afterScanId", description, external_href AS "externalHref", merge,
   created_at AS "createdAt", updated_at AS "updatedAt"`
-
-function toDiffScan(found: DiffScanRow): DiffScan {
-  return {
-    id: found.id,
-    orgId: String(found.orgId),
-    repoId: String(found.repoId),
-    beforeScanId: String(found.beforeScanId),
-    afterScanId: String(found.afterScanId),
-    description: found.description,
-    externalHref: found.externalHref,
-    merge: found.merge,
-    createdAt: found.createdAt,
-    updatedAt: found.updatedAt,
-  }
-}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 

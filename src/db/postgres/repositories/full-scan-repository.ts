@@ -1,60 +1,19 @@
 import { IdsExhaustedError, toRowId } from '../../ids.js'
-import type { Artifact, FullScan, FullScanState, Page, Repo, ScanFile } from '../../models.js'
+import type { FullScan, FullScanState, Page, Repo, ScanFile } from '../../models.js'
+import { type FullScanRow, type RepoRow, toFullScan, toRepo } from '../../rows.js'
 import type { FullScanListQuery, FullScanRepository, NewFullScan } from '../../types.js'
-import { isCheckViolation, type Queryable, row, rows } from '../client.js'
+import { isIdsExhausted, type Queryable, row, rows } from '../client.js'
 import type { PgContext } from '../context.js'
 import { bumpStep } from '../data-versions.js'
-import { createRepoRepository, type PgRepoRow, repoColumns, toRepo } from './repo-repository.js'
+import { createRepoRepository, repoColumns } from './repo-repository.js'
 
 // The PostgreSQL twin of ../../sqlite/repositories/full-scan-repository.ts: same results, same
 // ordering, same version bumps.
-
-interface ScanRow {
-  id: number
-  orgId: number
-  repoId: number
-  repoSlug: string
-  workspace: string
-  branch: string | null
-  commitMessage: string | null
-  commitHash: string | null
-  pullRequest: number | null
-  committers: string
-  integrationType: string
-  integrationOrgSlug: string | null
-  scanType: string
-  tmp: boolean
-  artifacts: string
-  createdAt: number
-  updatedAt: number
-}
 
 const scanColumns = `s.id, s.org_id AS "orgId", s.repo_id AS "repoId", r.slug AS "repoSlug", r.workspace AS workspace,
   s.branch, s.commit_message AS "commitMessage", s.commit_hash AS "commitHash", s.pull_request AS "pullRequest",
   s.committers, s.integration_type AS "integrationType", s.integration_org_slug AS "integrationOrgSlug",
   s.scan_type AS "scanType", s.tmp, s.artifacts, s.created_at AS "createdAt", s.updated_at AS "updatedAt"`
-
-function toFullScan(found: ScanRow): FullScan {
-  return {
-    id: String(found.id),
-    orgId: String(found.orgId),
-    repoId: String(found.repoId),
-    repoSlug: found.repoSlug,
-    workspace: found.workspace,
-    branch: found.branch,
-    commitMessage: found.commitMessage,
-    commitHash: found.commitHash,
-    pullRequest: found.pullRequest,
-    committers: JSON.parse(found.committers) as string[],
-    integrationType: found.integrationType,
-    integrationOrgSlug: found.integrationOrgSlug,
-    scanType: found.scanType,
-    tmp: found.tmp,
-    artifacts: JSON.parse(found.artifacts) as Artifact[],
-    createdAt: found.createdAt,
-    updatedAt: found.updatedAt,
-  }
-}
 
 const insertColumns = `org_id, repo_id, branch, commit_message, commit_hash, pull_request, committers,
   integration_type, integration_org_slug, scan_type, tmp, artifacts, created_at, updated_at`
@@ -113,17 +72,6 @@ const deleteExistsSql = 'DELETE FROM full_scans WHERE org_id = $1 AND id = $2 RE
 const clearHeadSql = `UPDATE repos SET head_full_scan_id = NULL, updated_at = $3
   WHERE id = $1 AND head_full_scan_id = $2::text`
 
-/** A generated id past 2^53 − 1 fails the table's CHECK: no ids left (ids.ts). */
-function idsExhausted(error: unknown): boolean {
-  return (
-    isCheckViolation(error) &&
-    typeof error === 'object' &&
-    error !== null &&
-    'constraint' in error &&
-    error.constraint === 'full_scans_id_max'
-  )
-}
-
 /** Full scans, their uploaded files, and what a scan changes on its repo (default branch, head). */
 export function createFullScanRepository(ctx: PgContext): FullScanRepository & {
   insert(state: FullScanState, orgId: string, repoId: string, now: number): Promise<string>
@@ -141,7 +89,7 @@ export function createFullScanRepository(ctx: PgContext): FullScanRepository & {
     pinned: number | undefined,
     createdAt: number,
     updatedAt: number,
-  ): Promise<Omit<ScanRow, 'repoSlug' | 'workspace'>> {
+  ): Promise<Omit<FullScanRow, 'repoSlug' | 'workspace'>> {
     const values: unknown[] = [
       orgId,
       repoId,
@@ -159,16 +107,16 @@ export function createFullScanRepository(ctx: PgContext): FullScanRepository & {
       updatedAt,
     ]
     if (pinned !== undefined) values.push(pinned)
-    let inserted: Omit<ScanRow, 'repoSlug' | 'workspace'> | undefined
+    let inserted: Omit<FullScanRow, 'repoSlug' | 'workspace'> | undefined
     try {
-      inserted = await row<Omit<ScanRow, 'repoSlug' | 'workspace'>>(
+      inserted = await row<Omit<FullScanRow, 'repoSlug' | 'workspace'>>(
         q,
         insertSql(pinned !== undefined),
         values,
         pinned === undefined ? 'full_scans_insert' : 'full_scans_insert_pinned',
       )
     } catch (error) {
-      if (idsExhausted(error)) throw new IdsExhaustedError('full_scans')
+      if (isIdsExhausted(error, 'full_scans')) throw new IdsExhaustedError('full_scans')
       throw error
     }
     if (!inserted) throw new Error('insert of a full scan returned nothing')
@@ -229,7 +177,7 @@ export function createFullScanRepository(ctx: PgContext): FullScanRepository & {
     /** The org's scans with their files, by id. */
     async allOfOrg(orgId: string): Promise<FullScanState[]> {
       const [scans, files] = await Promise.all([
-        rows<ScanRow>(ctx.q, selectScansOfOrgSql, [Number(orgId)], 'full_scans_all_of_org'),
+        rows<FullScanRow>(ctx.q, selectScansOfOrgSql, [Number(orgId)], 'full_scans_all_of_org'),
         rows<{ scanId: number; path: string; content: Buffer }>(
           ctx.q,
           selectFilesOfOrgSql,
@@ -261,7 +209,7 @@ export function createFullScanRepository(ctx: PgContext): FullScanRepository & {
         const scan = await insertScan(q, input, orgId, repoId, input.files, undefined, now, now)
         const makeDefault = input.makeDefaultBranch && input.branch !== null
         const makeHead = input.setAsPendingHead && !input.tmp && input.branch !== null
-        const repoRow = await row<PgRepoRow>(
+        const repoRow = await row<RepoRow>(
           q,
           updateRepoSql,
           [repoId, makeDefault, makeHead, input.branch, String(scan.id), now, orgId],
@@ -276,7 +224,7 @@ export function createFullScanRepository(ctx: PgContext): FullScanRepository & {
     async findById(orgId: string, id: string): Promise<FullScan | undefined> {
       const rowId = toRowId(id)
       if (rowId === undefined) return undefined
-      const found = await row<ScanRow>(ctx.q, selectScanSql, [Number(orgId), rowId], 'full_scans_select')
+      const found = await row<FullScanRow>(ctx.q, selectScanSql, [Number(orgId), rowId], 'full_scans_select')
       return found ? toFullScan(found) : undefined
     },
 
@@ -295,7 +243,7 @@ export function createFullScanRepository(ctx: PgContext): FullScanRepository & {
           ? `r.slug COLLATE "C" ${direction}, s.id ${direction}`
           : `s.created_at ${direction}, s.id ${direction}`
       values.push(query.limit + 1, Math.min(query.offset, Number.MAX_SAFE_INTEGER))
-      const found = await rows<ScanRow>(
+      const found = await rows<FullScanRow>(
         ctx.q,
         `SELECT ${scanColumns} FROM full_scans s JOIN repos r ON r.id = s.repo_id WHERE ${sql}
          ORDER BY ${order} LIMIT $${values.length - 1} OFFSET $${values.length}`,

@@ -1,27 +1,26 @@
 import { IdsExhaustedError, toRowId } from '../../ids.js'
-import type { AuditOf, IssueRules, Label, LabelSettingKey, LabelSettings, Page } from '../../models.js'
+import type { AuditOf, Label, LabelSettingKey, LabelSettings, Page } from '../../models.js'
+import {
+  type LabelRow,
+  type LabelRowWithIds,
+  labelSettingValue,
+  toLabel,
+  toLabelSettings,
+  toLabelWithIds,
+} from '../../rows.js'
 import type { AssociationResult, LabelRepository, LabelWriteResult, NewLabel } from '../../types.js'
-import { isCheckViolation, isForeignKeyViolation, isUniqueViolation, type Queryable, rows } from '../client.js'
+import {
+  isForeignKeyViolation,
+  isIdsExhausted,
+  isUniqueViolation,
+  type Queryable,
+  rows,
+  violatedConstraint,
+} from '../client.js'
 import type { PgContext } from '../context.js'
 import { bumpStep } from '../data-versions.js'
 import { asciiFoldSql } from '../schema.js'
 import { recordAudit } from './audit-repository.js'
-
-/** A label row as `labelColumns` selects it. */
-interface LabelRow {
-  id: number
-  orgId: number
-  name: string
-  issueRules: string | null
-  issueRulesPolicyDefault: LabelSettings['issueRulesPolicyDefault']
-  licensePolicy: string | null
-  recentlyPublishedThresholdMs: number | null
-  createdAt: number
-  updatedAt: number
-}
-
-/** A label row with the ids of its repos, ascending (text[]: read as strings). */
-type LabelRowWithIds = LabelRow & { repositoryIds: string[] }
 
 const settingColumns = {
   issueRules: 'issue_rules',
@@ -29,35 +28,6 @@ const settingColumns = {
   licensePolicy: 'license_policy',
   recentlyPublishedThresholdMs: 'recently_published_threshold_ms',
 } as const satisfies Record<LabelSettingKey, string>
-
-function toSettings(row: LabelRow): LabelSettings {
-  return {
-    issueRules: row.issueRules === null ? null : (JSON.parse(row.issueRules) as IssueRules),
-    issueRulesPolicyDefault: row.issueRulesPolicyDefault,
-    licensePolicy: row.licensePolicy === null ? null : (JSON.parse(row.licensePolicy) as Record<string, unknown>),
-    recentlyPublishedThresholdMs: row.recentlyPublishedThresholdMs,
-  }
-}
-
-/** A setting as stored: JSON text for the object-valued keys. */
-function settingValue(key: LabelSettingKey, value: unknown): unknown {
-  if (key === 'issueRules' || key === 'licensePolicy') return value === null ? null : JSON.stringify(value)
-  return value
-}
-
-function toLabel(row: LabelRow, repositoryIds: string[]): Label {
-  return {
-    id: String(row.id),
-    orgId: String(row.orgId),
-    name: row.name,
-    repositoryIds,
-    settings: toSettings(row),
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
-  }
-}
-
-const withIds = (row: LabelRowWithIds): Label => toLabel(row, row.repositoryIds)
 
 const labelColumns = `id, org_id AS "orgId", name, issue_rules AS "issueRules",
   issue_rules_policy_default AS "issueRulesPolicyDefault", license_policy AS "licensePolicy",
@@ -116,26 +86,9 @@ function associationSql(change: 'insert' | 'delete') {
       EXISTS (SELECT 1 FROM changed) AS changed`
 }
 
-/** An id past 2^53 − 1 (the CHECK of every id column) is a failure of its own (ids.ts). */
-function idsExhausted(error: unknown, table: string): boolean {
-  return (
-    isCheckViolation(error) &&
-    typeof error === 'object' &&
-    error !== null &&
-    'constraint' in error &&
-    error.constraint === `${table}_id_max`
-  )
-}
-
 /** The unique index of label names refused the row: another label of the org has the name. */
 function isNameTaken(error: unknown): boolean {
-  return (
-    isUniqueViolation(error) &&
-    typeof error === 'object' &&
-    error !== null &&
-    'constraint' in error &&
-    error.constraint === 'labels_org_name_uq'
-  )
+  return isUniqueViolation(error) && violatedConstraint(error) === 'labels_org_name_uq'
 }
 
 type AssociationAudit = AuditOf<{ labelId: string; repoId: string; changed: boolean }>
@@ -162,7 +115,7 @@ export function createLabelRepository(ctx: PgContext) {
 
   async function load(q: Queryable, orgId: number, labelId: number): Promise<Label | undefined> {
     const [found] = await rows<LabelRowWithIds>(q, selectLabelWithIdsSql, [orgId, labelId], 'labels_find_by_id')
-    return found ? withIds(found) : undefined
+    return found ? toLabelWithIds(found) : undefined
   }
 
   /** Inserts a label; `conflict` when the org already has a label of that name (ASCII case ignored). */
@@ -172,7 +125,7 @@ export function createLabelRepository(ctx: PgContext) {
     const values: unknown[] = [Number(input.orgId), input.name]
     for (const key of Object.keys(settingColumns) as LabelSettingKey[]) {
       const value = settings[key]
-      values.push(value === undefined ? null : settingValue(key, value))
+      values.push(value === undefined ? null : labelSettingValue(key, value))
     }
     values.push(input.createdAt ?? now, input.updatedAt ?? input.createdAt ?? now)
     if (pinned !== undefined) values.push(pinned)
@@ -194,7 +147,7 @@ export function createLabelRepository(ctx: PgContext) {
       })
     } catch (error) {
       if (isNameTaken(error)) return { ok: false, reason: 'conflict' }
-      if (idsExhausted(error, 'labels')) throw new IdsExhaustedError('labels')
+      if (isIdsExhausted(error, 'labels')) throw new IdsExhaustedError('labels')
       throw error
     }
   }
@@ -240,7 +193,9 @@ export function createLabelRepository(ctx: PgContext) {
 
     /** The org's labels with their repository ids, by id. */
     async allOfOrg(orgId: string): Promise<Label[]> {
-      return (await rows<LabelRowWithIds>(ctx.q, selectAllOfOrgSql, [Number(orgId)], 'labels_all_of_org')).map(withIds)
+      return (await rows<LabelRowWithIds>(ctx.q, selectAllOfOrgSql, [Number(orgId)], 'labels_all_of_org')).map(
+        toLabelWithIds,
+      )
     },
 
     /** The version of the org's label list: it changes with every change to its labels, in any process. */
@@ -263,7 +218,7 @@ export function createLabelRepository(ctx: PgContext) {
         [Number(orgId), limit + 1, Math.min(offset, Number.MAX_SAFE_INTEGER)],
         'labels_page',
       )
-      return { items: found.slice(0, limit).map(withIds), hasMore: found.length > limit }
+      return { items: found.slice(0, limit).map(toLabelWithIds), hasMore: found.length > limit }
     },
 
     /** The label's settings alone (its associations are not read); undefined when there is no such label. */
@@ -271,7 +226,7 @@ export function createLabelRepository(ctx: PgContext) {
       const id = toRowId(labelId)
       if (id === undefined) return undefined
       const [found] = await rows<LabelRow>(ctx.q, selectLabelSql, [Number(orgId), id], 'labels_find_settings')
-      return found ? toSettings(found) : undefined
+      return found ? toLabelSettings(found) : undefined
     },
 
     /** Renames the label; `conflict` when another label of the org has the name (ASCII case ignored). */
@@ -304,8 +259,8 @@ export function createLabelRepository(ctx: PgContext) {
             'labels_rename',
           )
           if (!after) return { ok: false, reason: 'not_found' }
-          const label = withIds(after)
-          await recordAudit(q, auditOf, { before: withIds(before), after: label }, now)
+          const label = toLabelWithIds(after)
+          await recordAudit(q, auditOf, { before: toLabelWithIds(before), after: label }, now)
           return { ok: true, label }
         })
       } catch (error) {
@@ -321,7 +276,7 @@ export function createLabelRepository(ctx: PgContext) {
       return write(auditOf, async (q) => {
         // The statement's snapshot still holds the label's associations, which the cascade removes.
         const [deleted] = await rows<LabelRowWithIds>(q, deleteSql, [Number(orgId), id], 'labels_delete')
-        if (deleted) await recordAudit(q, auditOf, withIds(deleted), now)
+        if (deleted) await recordAudit(q, auditOf, toLabelWithIds(deleted), now)
         return deleted !== undefined
       })
     },
@@ -364,7 +319,7 @@ export function createLabelRepository(ctx: PgContext) {
       for (const key of Object.keys(settingColumns) as LabelSettingKey[]) {
         const value = settings[key]
         if (value === undefined) continue
-        values.push(settingValue(key, value))
+        values.push(labelSettingValue(key, value))
         sets.push(`${settingColumns[key]} = $${values.length}`)
       }
       const update = `WITH updated AS (UPDATE labels SET ${sets.join(', ')} WHERE org_id = $1 AND id = $2
@@ -380,7 +335,7 @@ export function createLabelRepository(ctx: PgContext) {
           await recordAudit(
             q,
             auditOf,
-            { labelId: String(id), before: toSettings(before), after: toSettings(after) },
+            { labelId: String(id), before: toLabelSettings(before), after: toLabelSettings(after) },
             now,
           )
         }
@@ -396,7 +351,7 @@ export function createLabelRepository(ctx: PgContext) {
       const id = toRowId(repoId)
       if (id === undefined) return []
       const found = await rows<LabelRow>(ctx.q, selectRepoLabelsSql, [Number(orgId), id], 'labels_of_repo')
-      return found.map((row) => ({ id: String(row.id), name: row.name, settings: toSettings(row) }))
+      return found.map((row) => ({ id: String(row.id), name: row.name, settings: toLabelSettings(row) }))
     },
   }
   return repository satisfies LabelRepository

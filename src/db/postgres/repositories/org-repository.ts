@@ -1,31 +1,12 @@
 import { IdsExhaustedError, toRowId } from '../../ids.js'
 import type { Org } from '../../models.js'
+import { type OrgRow, toOrg } from '../../rows.js'
 import type { NewOrg, OrgRepository } from '../../types.js'
 import { isCheckViolation, type Queryable, row, rows } from '../client.js'
 import type { PgContext } from '../context.js'
 import { bumpStep } from '../data-versions.js'
 
 const orgColumns = 'id, slug, name, image, plan, created_at AS "createdAt"'
-
-interface OrgRow {
-  id: number
-  slug: string
-  name: string | null
-  image: string | null
-  plan: string
-  createdAt: number
-}
-
-export function toOrg(found: OrgRow): Org {
-  return {
-    id: String(found.id),
-    slug: found.slug,
-    name: found.name,
-    image: found.image,
-    plan: found.plan,
-    createdAt: found.createdAt,
-  }
-}
 
 /**
  * After a row was inserted with a pinned id: moves the table's identity past it, as SQLite's

@@ -1,6 +1,7 @@
 import { IdsExhaustedError, toRowId } from '../../ids.js'
-import { type Cursor, createListCursorCache } from '../../list-cursor-cache.js'
-import type { AuditOf, IntegrationMeta, Page, Repo, RepoSortKey } from '../../models.js'
+import { createListCursorCache } from '../../list-cursor-cache.js'
+import type { AuditOf, Page, Repo, RepoSortKey } from '../../models.js'
+import { type RepoRow, repoCursorOf, toRepo } from '../../rows.js'
 import type {
   CreateRepoResult,
   NewRepo,
@@ -9,50 +10,13 @@ import type {
   RepoRepository,
   UpdateRepoResult,
 } from '../../types.js'
-import { isCheckViolation, isUniqueViolation, type Queryable, rows } from '../client.js'
+import { isIdsExhausted, isUniqueViolation, type Queryable, rows } from '../client.js'
 import type { PgContext } from '../context.js'
 import { bumpStep } from '../data-versions.js'
 import { asciiFoldSql } from '../schema.js'
 import { recordAudit } from './audit-repository.js'
 
-/** A repo row as `repoColumns` selects it. */
-export interface PgRepoRow {
-  id: number
-  orgId: number
-  workspace: string
-  slug: string
-  name: string
-  description: string | null
-  homepage: string | null
-  visibility: 'public' | 'private'
-  archived: boolean
-  defaultBranch: string | null
-  headFullScanId: string | null
-  integrationMeta: string | null
-  createdAt: number
-  updatedAt: number
-}
-
-export function toRepo(row: PgRepoRow): Repo {
-  return {
-    id: String(row.id),
-    orgId: String(row.orgId),
-    workspace: row.workspace,
-    slug: row.slug,
-    name: row.name,
-    description: row.description,
-    homepage: row.homepage,
-    visibility: row.visibility,
-    archived: row.archived,
-    defaultBranch: row.defaultBranch,
-    headFullScanId: row.headFullScanId,
-    integrationMeta: row.integrationMeta === null ? null : (JSON.parse(row.integrationMeta) as IntegrationMeta),
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
-  }
-}
-
-/** The columns of a repo, named as in `PgRepoRow` (unqualified: `SELECT ${repoColumns} FROM repos`, `RETURNING`). */
+/** The columns of a repo, named as in `RepoRow` (unqualified: `SELECT ${repoColumns} FROM repos`, `RETURNING`). */
 export const repoColumns = `id, org_id AS "orgId", workspace, slug, name, description, homepage, visibility, archived,
   default_branch AS "defaultBranch", head_full_scan_id AS "headFullScanId", integration_meta AS "integrationMeta",
   created_at AS "createdAt", updated_at AS "updatedAt"`
@@ -74,11 +38,6 @@ const cursorValueSql: Record<RepoSortKey, (param: string) => string> = {
   created_at: (param) => `${param}::bigint`,
   updated_at: (param) => `${param}::bigint`,
   name: (param) => asciiFoldSql(`${param}::text`),
-}
-
-function cursorOf(row: PgRepoRow, sort: RepoSortKey): Cursor {
-  const value = sort === 'name' ? row.name : sort === 'updated_at' ? row.updatedAt : row.createdAt
-  return { value, id: row.id }
 }
 
 /**
@@ -150,17 +109,6 @@ const patchColumns = {
   workspace: 'workspace',
 } as const satisfies Record<keyof RepoPatch, string>
 
-/** An id past 2^53 − 1 (the CHECK of every id column) is a failure of its own (ids.ts). */
-function idsExhausted(error: unknown, table: string): boolean {
-  return (
-    isCheckViolation(error) &&
-    typeof error === 'object' &&
-    error !== null &&
-    'constraint' in error &&
-    error.constraint === `${table}_id_max`
-  )
-}
-
 /** Offsets past any possible row count are all alike; this keeps them an exact bigint. */
 function offsetOf(offset: number): number {
   return Math.min(offset, Number.MAX_SAFE_INTEGER)
@@ -224,12 +172,12 @@ export function createRepoRepository(ctx: PgContext) {
     if (pinned !== undefined) values.push(pinned)
     const text = pinned === undefined ? createPlainSql : createPinnedSql
     for (let attempt = 1; ; attempt++) {
-      let found: (PgRepoRow & { created: boolean })[]
+      let found: (RepoRow & { created: boolean })[]
       try {
         const name = scale.small ? undefined : scale.name(pinned === undefined ? 'repos_create' : 'repos_create_pinned')
-        found = seen(await rows<PgRepoRow & { created: boolean }>(q, text, values, name))
+        found = seen(await rows<RepoRow & { created: boolean }>(q, text, values, name))
       } catch (error) {
-        if (idsExhausted(error, 'repos')) throw new IdsExhaustedError('repos')
+        if (isIdsExhausted(error, 'repos')) throw new IdsExhaustedError('repos')
         throw error
       }
       const [first] = found
@@ -275,7 +223,7 @@ export function createRepoRepository(ctx: PgContext) {
 
     /** The org's repos, by id. */
     async allOfOrg(orgId: string): Promise<Repo[]> {
-      return (await rows<PgRepoRow>(ctx.q, allOfOrgSql, [Number(orgId)], scale.name('repos_all_of_org'))).map(toRepo)
+      return (await rows<RepoRow>(ctx.q, allOfOrgSql, [Number(orgId)], scale.name('repos_all_of_org'))).map(toRepo)
     },
 
     /**
@@ -289,7 +237,7 @@ export function createRepoRepository(ctx: PgContext) {
 
     async findInWorkspace(orgId: string, workspace: string, slug: string): Promise<Repo | undefined> {
       const [found] = seen(
-        await rows<PgRepoRow>(
+        await rows<RepoRow>(
           ctx.q,
           findInWorkspaceSql,
           [Number(orgId), workspace, slug],
@@ -301,7 +249,7 @@ export function createRepoRepository(ctx: PgContext) {
 
     /** Every repo of the org with this slug, whatever its workspace (at most `limit`). */
     async findAllWithSlug(orgId: string, slug: string, limit: number): Promise<Repo[]> {
-      const found = await rows<PgRepoRow>(
+      const found = await rows<RepoRow>(
         ctx.q,
         findAllWithSlugSql,
         [Number(orgId), slug, limit],
@@ -314,7 +262,7 @@ export function createRepoRepository(ctx: PgContext) {
       const rowId = toRowId(id)
       if (rowId === undefined) return undefined
       const [found] = seen(
-        await rows<PgRepoRow>(ctx.q, findByIdSql, [Number(orgId), rowId], scale.name('repos_find_by_id')),
+        await rows<RepoRow>(ctx.q, findByIdSql, [Number(orgId), rowId], scale.name('repos_find_by_id')),
       )
       return found ? toRepo(found) : undefined
     },
@@ -338,11 +286,11 @@ export function createRepoRepository(ctx: PgContext) {
       if (query.workspace !== undefined) values.push(query.workspace)
       if (start) values.push(start.cursor.value, start.cursor.id)
       const statement = listStatement(query, start !== undefined)
-      const found = seen(await rows<PgRepoRow>(ctx.q, statement.text, values, scale.name(statement.name)))
+      const found = seen(await rows<RepoRow>(ctx.q, statement.text, values, scale.name(statement.name)))
       const [first] = found
-      if (first) cursors.remember(orgId, version, shape, query.offset, cursorOf(first, query.sort))
+      if (first) cursors.remember(orgId, version, shape, query.offset, repoCursorOf(first, query.sort))
       const next = found[query.limit]
-      if (next) cursors.remember(orgId, version, shape, query.offset + query.limit, cursorOf(next, query.sort))
+      if (next) cursors.remember(orgId, version, shape, query.offset + query.limit, repoCursorOf(next, query.sort))
       return { items: found.slice(0, query.limit).map(toRepo), hasMore: found.length > query.limit }
     },
 
@@ -362,7 +310,7 @@ export function createRepoRepository(ctx: PgContext) {
         sets.push(`${patchColumns[key]} = $${values.length}`)
       }
       try {
-        const [updated] = await rows<PgRepoRow>(
+        const [updated] = await rows<RepoRow>(
           ctx.q,
           `WITH updated AS (UPDATE repos SET ${sets.join(', ')} WHERE id = $1 RETURNING org_id, ${repoColumns}),
              bumped AS (${bumpStep('updated', 'repos')})
@@ -386,7 +334,7 @@ export function createRepoRepository(ctx: PgContext) {
       const rowId = toRowId(id)
       if (rowId === undefined) return false
       const remove = async (q: Queryable) => {
-        const [deleted] = await rows<PgRepoRow>(q, deleteSql, [rowId], scale.name('repos_delete'))
+        const [deleted] = await rows<RepoRow>(q, deleteSql, [rowId], scale.name('repos_delete'))
         if (deleted) await recordAudit(q, auditOf, toRepo(deleted), now)
         return deleted !== undefined
       }

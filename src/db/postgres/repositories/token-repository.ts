@@ -1,5 +1,6 @@
 import { toRowId } from '../../ids.js'
-import type { Committer, Page, Token, TokenVisibility } from '../../models.js'
+import type { Page, Token } from '../../models.js'
+import { type TokenRow, toToken } from '../../rows.js'
 import type { NewToken, QuotaState, StoredToken, TokenRepository, TokenSelector } from '../../types.js'
 import { isForeignKeyViolation, type Queryable, row, rows } from '../client.js'
 import type { PgContext } from '../context.js'
@@ -13,35 +14,6 @@ const tokenColumns = `t.id, t.org_id AS "orgId", o.slug AS "orgSlug", t.name, t.
   t.token_hash AS "tokenHash", t.group_uuid AS "groupUuid", t.visibility, t.committers`
 
 const fromTokens = `FROM tokens t JOIN orgs o ON o.id = t.org_id`
-
-interface TokenRow {
-  id: number
-  orgId: number
-  orgSlug: string
-  name: string
-  tokenPrefix: string
-  scopes: string
-  maxQuota: number
-  quotaUsed: number
-  windowStartedAt: number
-  createdAt: number
-  lastUsedAt: number | null
-  revokedAt: number | null
-  tokenHash: string
-  groupUuid: string
-  visibility: TokenVisibility
-  committers: string
-}
-
-function toToken(found: TokenRow): Token {
-  return {
-    ...found,
-    id: String(found.id),
-    orgId: String(found.orgId),
-    scopes: found.scopes.split(' ').filter(Boolean),
-    committers: JSON.parse(found.committers) as Committer[],
-  }
-}
 
 /** The columns of an insert, in the order of its parameters $1…$12 (and $13 for a pinned id). */
 const insertColumns = `org_id, name, token_hash, token_prefix, scopes, max_quota, created_at, revoked_at, group_uuid,

@@ -1,27 +1,7 @@
 import type { AuditEvent, AuditOf, NewAuditEvent, Page } from '../../models.js'
+import { type AuditEventRow, toAuditEvent } from '../../rows.js'
 import type { AuditQuery } from '../../types.js'
 import type { Db } from '../client.js'
-
-interface AuditRow {
-  id: number
-  orgId: number
-  type: string
-  actorTokenId: number | null
-  actorName: string | null
-  payload: string
-  createdAt: number
-}
-
-function toEvent(row: AuditRow): AuditEvent {
-  return {
-    id: String(row.id),
-    orgId: String(row.orgId),
-    type: row.type,
-    actor: row.actorTokenId === null ? null : { tokenId: String(row.actorTokenId), name: row.actorName ?? '' },
-    payload: JSON.parse(row.payload) as Record<string, unknown>,
-    createdAt: row.createdAt,
-  }
-}
 
 const columns = `id, org_id AS orgId, type, actor_token_id AS actorTokenId, actor_name AS actorName, payload,
   created_at AS createdAt`
@@ -37,7 +17,7 @@ export function createAuditRepository(db: Db) {
     `INSERT INTO audit_events (org_id, type, actor_token_id, actor_name, payload, created_at)
      VALUES (@orgId, @type, @actorTokenId, @actorName, @payload, @createdAt)`,
   )
-  const pageStatements = new Map<string, ReturnType<typeof sqlite.prepare<Record<string, unknown>, AuditRow>>>()
+  const pageStatements = new Map<string, ReturnType<typeof sqlite.prepare<Record<string, unknown>, AuditEventRow>>>()
   function pageStatement(byType: boolean, before: boolean) {
     const key = `${byType}|${before}`
     let statement = pageStatements.get(key)
@@ -80,7 +60,7 @@ export function createAuditRepository(db: Db) {
       if (query.type !== undefined) params.type = query.type
       if (query.before !== undefined) params.before = query.before
       const rows = pageStatement(query.type !== undefined, query.before !== undefined).all(params)
-      return { items: rows.slice(0, query.limit).map(toEvent), hasMore: rows.length > query.limit }
+      return { items: rows.slice(0, query.limit).map(toAuditEvent), hasMore: rows.length > query.limit }
     },
 
     /** Deletes at most `limit` events older than `cutoff`; returns how many went. */

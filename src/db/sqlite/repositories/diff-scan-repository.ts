@@ -1,40 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import { toRowId } from '../../ids.js'
-import type { DiffScan, DiffScanFields, DiffScanState, Page } from '../../models.js'
+import type { DiffScan, DiffScanState, Page } from '../../models.js'
+import { type DiffScanRow, toDiffScan } from '../../rows.js'
 import type { CreateDiffScanResult, DiffScanListQuery, NewDiffScan } from '../../types.js'
 import type { Db } from '../client.js'
-
-type DiffScanRow = {
-  id: string
-  orgId: number
-  repoId: number
-  beforeScanId: number
-  afterScanId: number
-  description: string | null
-  externalHref: string | null
-  merge: number
-  createdAt: number
-  updatedAt: number
-}
 
 const columns = `id, org_id AS orgId, repo_id AS repoId, before_scan_id AS beforeScanId,
   after_scan_id AS afterScanId, description, external_href AS externalHref, merge,
   created_at AS createdAt, updated_at AS updatedAt`
-
-function toDiffScan(row: DiffScanRow): DiffScan {
-  return {
-    id: row.id,
-    orgId: String(row.orgId),
-    repoId: String(row.repoId),
-    beforeScanId: String(row.beforeScanId),
-    afterScanId: String(row.afterScanId),
-    description: row.description,
-    externalHref: row.externalHref,
-    merge: row.merge === 1,
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
-  }
-}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 

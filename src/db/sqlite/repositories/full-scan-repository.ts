@@ -1,57 +1,15 @@
 import { checkedRowId, toRowId } from '../../ids.js'
-import type { Artifact, FullScan, FullScanFields, FullScanState, Page, Repo, ScanFile } from '../../models.js'
+import type { FullScan, FullScanState, Page, Repo, ScanFile } from '../../models.js'
+import { type FullScanRow, type RepoRow, toFullScan, toRepo } from '../../rows.js'
 import type { FullScanListQuery, NewFullScan, NewRepo } from '../../types.js'
 import type { Db } from '../client.js'
 import type { DataVersions } from '../data-versions.js'
 import type { SqliteRepoRepository } from './repo-repository.js'
-import { toRepo } from './repo-repository.js'
-
-type ScanRow = {
-  id: number
-  orgId: number
-  repoId: number
-  repoSlug: string
-  workspace: string
-  branch: string | null
-  commitMessage: string | null
-  commitHash: string | null
-  pullRequest: number | null
-  committers: string
-  integrationType: string
-  integrationOrgSlug: string | null
-  scanType: string
-  tmp: number
-  artifacts: string
-  createdAt: number
-  updatedAt: number
-}
 
 const scanColumns = `s.id, s.org_id AS orgId, s.repo_id AS repoId, r.slug AS repoSlug, r.workspace AS workspace,
   s.branch, s.commit_message AS commitMessage, s.commit_hash AS commitHash, s.pull_request AS pullRequest,
   s.committers, s.integration_type AS integrationType, s.integration_org_slug AS integrationOrgSlug,
   s.scan_type AS scanType, s.tmp, s.artifacts, s.created_at AS createdAt, s.updated_at AS updatedAt`
-
-function toFullScan(row: ScanRow): FullScan {
-  return {
-    id: String(row.id),
-    orgId: String(row.orgId),
-    repoId: String(row.repoId),
-    repoSlug: row.repoSlug,
-    workspace: row.workspace,
-    branch: row.branch,
-    commitMessage: row.commitMessage,
-    commitHash: row.commitHash,
-    pullRequest: row.pullRequest,
-    committers: JSON.parse(row.committers) as string[],
-    integrationType: row.integrationType,
-    integrationOrgSlug: row.integrationOrgSlug,
-    scanType: row.scanType,
-    tmp: row.tmp === 1,
-    artifacts: JSON.parse(row.artifacts) as Artifact[],
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
-  }
-}
 
 /** Full scans, their uploaded files, and what a scan changes on its repo (default branch, head). */
 export function createFullScanRepository(db: Db, parts: { repos: SqliteRepoRepository }, versions: DataVersions) {
@@ -66,7 +24,7 @@ export function createFullScanRepository(db: Db, parts: { repos: SqliteRepoRepos
        @integrationType, @integrationOrgSlug, @scanType, @tmp, @artifacts, @createdAt, @updatedAt)
      RETURNING id`,
   )
-  const selectScansOfOrg = sqlite.prepare<{ orgId: number }, ScanRow>(
+  const selectScansOfOrg = sqlite.prepare<{ orgId: number }, FullScanRow>(
     `SELECT ${scanColumns} FROM full_scans s JOIN repos r ON r.id = s.repo_id WHERE s.org_id = @orgId ORDER BY s.id`,
   )
   const insertFile = sqlite.prepare<{ scanId: number; path: string; content: Buffer }>(
@@ -78,12 +36,12 @@ export function createFullScanRepository(db: Db, parts: { repos: SqliteRepoRepos
   const setHead = sqlite.prepare<{ id: number; head: string; now: number }>(
     'UPDATE repos SET head_full_scan_id = @head, updated_at = @now WHERE id = @id',
   )
-  const selectRepo = sqlite.prepare<{ id: number }, Parameters<typeof toRepo>[0]>(
+  const selectRepo = sqlite.prepare<{ id: number }, RepoRow>(
     `SELECT id, org_id AS orgId, workspace, slug, name, description, homepage, visibility, archived,
        default_branch AS defaultBranch, head_full_scan_id AS headFullScanId, integration_meta AS integrationMeta,
        created_at AS createdAt, updated_at AS updatedAt FROM repos WHERE id = @id`,
   )
-  const selectScan = sqlite.prepare<{ orgId: number; id: number }, ScanRow>(
+  const selectScan = sqlite.prepare<{ orgId: number; id: number }, FullScanRow>(
     `SELECT ${scanColumns} FROM full_scans s JOIN repos r ON r.id = s.repo_id WHERE s.org_id = @orgId AND s.id = @id`,
   )
   const selectFiles = sqlite.prepare<{ id: number }, { path: string; content: Buffer }>(
@@ -224,7 +182,7 @@ export function createFullScanRepository(db: Db, parts: { repos: SqliteRepoRepos
           ? `r.slug ${direction}, s.id ${direction}`
           : `s.created_at ${direction}, s.id ${direction}`
       const rows = sqlite
-        .prepare<Record<string, string | number>, ScanRow>(
+        .prepare<Record<string, string | number>, FullScanRow>(
           `SELECT ${scanColumns} FROM full_scans s JOIN repos r ON r.id = s.repo_id WHERE ${sql}
            ORDER BY ${order} LIMIT @limit OFFSET @offset`,
         )

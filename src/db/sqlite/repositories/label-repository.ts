@@ -1,10 +1,18 @@
 import { and, eq, sql } from 'drizzle-orm'
 import { checkedRowId, toRowId } from '../../ids.js'
-import type { AuditOf, IssueRules, Label, LabelSettingKey, LabelSettings, Page } from '../../models.js'
+import type { AuditOf, Label, LabelSettingKey, LabelSettings, Page } from '../../models.js'
+import {
+  type LabelRow,
+  type LabelRowWithIds,
+  labelSettingValue,
+  toLabel,
+  toLabelSettings,
+  toLabelWithIds,
+} from '../../rows.js'
 import type { AssociationResult, LabelWriteResult, NewLabel } from '../../types.js'
 import type { Db } from '../client.js'
 import type { DataVersions } from '../data-versions.js'
-import { type LabelRow, labels, repoLabels, repos } from '../schema.js'
+import { labels, repoLabels, repos } from '../schema.js'
 import { type AuditWriter, recordAudit } from './audit-repository.js'
 
 const settingColumns = {
@@ -14,27 +22,13 @@ const settingColumns = {
   recentlyPublishedThresholdMs: 'recentlyPublishedThresholdMs',
 } as const satisfies Record<LabelSettingKey, keyof LabelRow>
 
-function toSettings(row: LabelRow): LabelSettings {
-  return {
-    issueRules: row.issueRules === null ? null : (JSON.parse(row.issueRules) as IssueRules),
-    issueRulesPolicyDefault: row.issueRulesPolicyDefault,
-    licensePolicy: row.licensePolicy === null ? null : (JSON.parse(row.licensePolicy) as Record<string, unknown>),
-    recentlyPublishedThresholdMs: row.recentlyPublishedThresholdMs,
-  }
-}
-
 /** Settings as stored: JSON text for the object-valued keys. */
 function settingsToColumns(settings: Partial<LabelSettings>): Partial<LabelRow> {
   const columns: Partial<LabelRow> = {}
   for (const key of Object.keys(settings) as LabelSettingKey[]) {
     const value = settings[key]
     if (value === undefined) continue
-    const column = settingColumns[key]
-    if (key === 'issueRules' || key === 'licensePolicy') {
-      ;(columns as Record<string, unknown>)[column] = value === null ? null : JSON.stringify(value)
-    } else {
-      ;(columns as Record<string, unknown>)[column] = value
-    }
+    ;(columns as Record<string, unknown>)[settingColumns[key]] = labelSettingValue(key, value)
   }
   return columns
 }
@@ -86,9 +80,6 @@ const labelColumns = `id, org_id AS orgId, name, issue_rules AS issueRules,
 const labelWithRepositoryIds = `${labelColumns},
   (SELECT group_concat(repo_id, ',' ORDER BY repo_id) FROM repo_labels WHERE label_id = labels.id) AS repositoryIds`
 
-/** A label row with its repo ids as `group_concat` gives them: comma-separated, null for none. */
-type LabelRowWithIds = LabelRow & { repositoryIds: string | null }
-
 export function createLabelRepository(db: Db, versions: DataVersions, audit?: AuditWriter) {
   const sqlite = db.$client
   function record<R>(auditOf: AuditOf<R> | undefined, result: R, now: number): void {
@@ -109,25 +100,9 @@ export function createLabelRepository(db: Db, versions: DataVersions, audit?: Au
        AND id IN (SELECT label_id FROM repo_labels WHERE repo_id = @repoId) ORDER BY id`,
   )
 
-  function toLabel(row: LabelRow, repositoryIds: string[]): Label {
-    return {
-      id: String(row.id),
-      orgId: String(row.orgId),
-      name: row.name,
-      repositoryIds,
-      settings: toSettings(row),
-      createdAt: row.createdAt,
-      updatedAt: row.updatedAt,
-    }
-  }
-
-  function withIds(row: LabelRowWithIds): Label {
-    return toLabel(row, row.repositoryIds === null ? [] : row.repositoryIds.split(','))
-  }
-
   function load(orgId: number, labelId: number): Label | undefined {
     const row = selectLabelWithIds.get({ orgId, id: labelId })
-    return row ? withIds(row) : undefined
+    return row ? toLabelWithIds(row) : undefined
   }
 
   /**
@@ -203,7 +178,7 @@ export function createLabelRepository(db: Db, versions: DataVersions, audit?: Au
 
     /** The org's labels with their repository ids, by id. Synchronous: usable inside a transaction. */
     allOfOrg(orgId: string): Label[] {
-      return selectAllOfOrg.all({ orgId: Number(orgId) }).map(withIds)
+      return selectAllOfOrg.all({ orgId: Number(orgId) }).map(toLabelWithIds)
     },
 
     /** The version of the org's label list: it changes with every change to its labels, here or elsewhere. */
@@ -223,14 +198,14 @@ export function createLabelRepository(db: Db, versions: DataVersions, audit?: Au
     /** Labels in creation order (ascending id). */
     async list(orgId: string, limit: number, offset: number): Promise<Page<Label>> {
       const rows = selectPage.all({ orgId: Number(orgId), limit: limit + 1, offset })
-      return { items: rows.slice(0, limit).map(withIds), hasMore: rows.length > limit }
+      return { items: rows.slice(0, limit).map(toLabelWithIds), hasMore: rows.length > limit }
     },
 
     /** The label's settings alone (its associations are not read); undefined when there is no such label. */
     async findSettings(orgId: string, labelId: string): Promise<LabelSettings | undefined> {
       const id = toRowId(labelId)
       const row = id === undefined ? undefined : selectLabel.get({ orgId: Number(orgId), id })
-      return row ? toSettings(row) : undefined
+      return row ? toLabelSettings(row) : undefined
     },
 
     async rename(
@@ -342,7 +317,11 @@ export function createLabelRepository(db: Db, versions: DataVersions, audit?: Au
               .run().changes > 0
           const after = before ? selectLabel.get({ orgId: Number(orgId), id }) : undefined
           if (changed && before && after) {
-            record(auditOf, { labelId: String(id), before: toSettings(before), after: toSettings(after) }, now)
+            record(
+              auditOf,
+              { labelId: String(id), before: toLabelSettings(before), after: toLabelSettings(after) },
+              now,
+            )
           }
           if (changed) versions.bump(Number(orgId), 'labels')
           return changed
@@ -361,7 +340,7 @@ export function createLabelRepository(db: Db, versions: DataVersions, audit?: Au
       return selectRepoLabels.all({ orgId: Number(orgId), repoId: id }).map((row) => ({
         id: String(row.id),
         name: row.name,
-        settings: toSettings(row),
+        settings: toLabelSettings(row),
       }))
     },
   }

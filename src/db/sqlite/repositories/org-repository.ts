@@ -1,21 +1,11 @@
 import { asc, count, eq } from 'drizzle-orm'
 import { checkedRowId, toRowId } from '../../ids.js'
 import type { Org } from '../../models.js'
+import { toOrg } from '../../rows.js'
 import type { NewOrg } from '../../types.js'
 import type { Db } from '../client.js'
 import type { DataVersions } from '../data-versions.js'
-import { type OrgRow, orgs } from '../schema.js'
-
-export function toOrg(row: OrgRow): Org {
-  return {
-    id: String(row.id),
-    slug: row.slug,
-    name: row.name,
-    image: row.image,
-    plan: row.plan,
-    createdAt: row.createdAt,
-  }
-}
+import { orgs } from '../schema.js'
 
 export function createOrgRepository(db: Db, versions?: DataVersions) {
   /** Inserts an org; `undefined` when the slug (or the given id) is taken. Synchronous: usable inside a transaction. */

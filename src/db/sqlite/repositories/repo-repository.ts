@@ -1,36 +1,15 @@
 import type { Statement } from 'better-sqlite3'
 import { and, asc, eq } from 'drizzle-orm'
 import { checkedRowId, toRowId } from '../../ids.js'
-import { type Cursor, createListCursorCache } from '../../list-cursor-cache.js'
-import type { AuditOf, IntegrationMeta, Page, Repo, RepoSortKey, RepoState } from '../../models.js'
+import { createListCursorCache } from '../../list-cursor-cache.js'
+import type { AuditOf, Page, Repo, RepoSortKey } from '../../models.js'
+import { type RepoRow, repoCursorOf, toRepo } from '../../rows.js'
 import type { CreateRepoResult, NewRepo, RepoListQuery, RepoPatch, UpdateRepoResult } from '../../types.js'
 import type { Db } from '../client.js'
 import type { DataVersions } from '../data-versions.js'
 import { createGroupCommit } from '../group-commit.js'
-import { type RepoRow, repos } from '../schema.js'
+import { repos } from '../schema.js'
 import { type AuditWriter, recordAudit } from './audit-repository.js'
-
-/** A row as the raw statements below select it: columns named as in `RepoRow`, `archived` as 0/1. */
-type RawRepoRow = Omit<RepoRow, 'archived'> & { archived: boolean | number }
-
-export function toRepo(row: RawRepoRow): Repo {
-  return {
-    id: String(row.id),
-    orgId: String(row.orgId),
-    workspace: row.workspace,
-    slug: row.slug,
-    name: row.name,
-    description: row.description,
-    homepage: row.homepage,
-    visibility: row.visibility,
-    archived: row.archived === true || row.archived === 1,
-    defaultBranch: row.defaultBranch,
-    headFullScanId: row.headFullScanId,
-    integrationMeta: row.integrationMeta === null ? null : (JSON.parse(row.integrationMeta) as IntegrationMeta),
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
-  }
-}
 
 // The hot paths (lookup, list, insert) are plain prepared statements, built once: drizzle's query
 // builder would rebuild and re-prepare the SQL on every request.
@@ -43,11 +22,6 @@ const sortSql: Record<RepoSortKey, string> = {
   created_at: 'created_at',
   updated_at: 'updated_at',
   name: 'name COLLATE NOCASE',
-}
-
-function cursorOf(row: RawRepoRow, sort: RepoSortKey): Cursor {
-  const value = sort === 'name' ? row.name : sort === 'updated_at' ? row.updatedAt : row.createdAt
-  return { value, id: row.id }
 }
 
 /** The SQL of one list shape; `seek` starts at a remembered (sort value, id) position. */
@@ -77,10 +51,10 @@ function listSql(
 export function createRepoRepository(db: Db, versions: DataVersions, audit?: AuditWriter) {
   const sqlite = db.$client
   const cursors = createListCursorCache()
-  const findInWorkspace = sqlite.prepare<{ orgId: number; workspace: string; slug: string }, RawRepoRow>(
+  const findInWorkspace = sqlite.prepare<{ orgId: number; workspace: string; slug: string }, RepoRow>(
     `SELECT ${repoColumns} FROM repos WHERE org_id = @orgId AND workspace = @workspace AND slug = @slug`,
   )
-  const insert = sqlite.prepare<Record<string, string | number | null>, RawRepoRow>(
+  const insert = sqlite.prepare<Record<string, string | number | null>, RepoRow>(
     `INSERT INTO repos (id, org_id, workspace, slug, name, description, homepage, visibility, archived,
        default_branch, head_full_scan_id, integration_meta, created_at, updated_at)
      VALUES (@id, @orgId, @workspace, @slug, @name, @description, @homepage, @visibility, @archived,
@@ -112,7 +86,7 @@ export function createRepoRepository(db: Db, versions: DataVersions, audit?: Aud
     versions.bump(orgId, 'repos')
     return { created: true, repo: toRepo(row) }
   }
-  const listStatements = new Map<string, Statement<Record<string, string | number>, RawRepoRow>>()
+  const listStatements = new Map<string, Statement<Record<string, string | number>, RepoRow>>()
   function listStatement(query: RepoListQuery, seek: boolean) {
     const byWorkspace = query.workspace !== undefined
     const key = `${query.sort}|${query.direction}|${query.includeArchived}|${byWorkspace}|${seek}`
@@ -124,7 +98,7 @@ export function createRepoRepository(db: Db, versions: DataVersions, audit?: Aud
     return statement
   }
 
-  const selectAllOfOrg = sqlite.prepare<{ orgId: number }, RawRepoRow>(
+  const selectAllOfOrg = sqlite.prepare<{ orgId: number }, RepoRow>(
     `SELECT ${repoColumns} FROM repos WHERE org_id = @orgId ORDER BY id`,
   )
 
@@ -195,9 +169,9 @@ export function createRepoRepository(db: Db, versions: DataVersions, audit?: Aud
       }
       const rows = listStatement(query, start !== undefined).all(params)
       const [first] = rows
-      if (first) cursors.remember(orgId, version, shape, query.offset, cursorOf(first, query.sort))
+      if (first) cursors.remember(orgId, version, shape, query.offset, repoCursorOf(first, query.sort))
       const next = rows[query.limit]
-      if (next) cursors.remember(orgId, version, shape, query.offset + query.limit, cursorOf(next, query.sort))
+      if (next) cursors.remember(orgId, version, shape, query.offset + query.limit, repoCursorOf(next, query.sort))
       return { items: rows.slice(0, query.limit).map(toRepo), hasMore: rows.length > query.limit }
     },
 

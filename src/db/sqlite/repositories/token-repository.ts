@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm'
 import { checkedRowId, toRowId } from '../../ids.js'
-import type { AuditOf, Committer, Page, Token, TokenVisibility } from '../../models.js'
+import type { AuditOf, Page, Token } from '../../models.js'
+import { toToken } from '../../rows.js'
 import type { NewToken, QuotaState, StoredToken, TokenPatch, TokenSelector } from '../../types.js'
 import type { Db } from '../client.js'
 import { orgs, tokens } from '../schema.js'
@@ -23,23 +24,6 @@ const tokenColumns = {
   groupUuid: tokens.groupUuid,
   visibility: tokens.visibility,
   committers: tokens.committers,
-}
-
-type TokenSelection = Omit<Token, 'id' | 'orgId' | 'scopes' | 'committers'> & {
-  id: number
-  orgId: number
-  scopes: string
-  committers: string
-}
-
-function toToken(row: TokenSelection): Token {
-  return {
-    ...row,
-    id: String(row.id),
-    orgId: String(row.orgId),
-    scopes: row.scopes.split(' ').filter(Boolean),
-    committers: JSON.parse(row.committers) as Committer[],
-  }
 }
 
 export function createTokenRepository(db: Db, audit?: AuditWriter) {
