@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
 import pg from 'pg'
@@ -241,4 +242,46 @@ export function viaPort(url: string, port: number): string {
   through.hostname = '127.0.0.1'
   through.port = String(port)
   return through.toString()
+}
+
+/**
+ * The PostgreSQL server of TEST_DATABASE_URL, stopped and started for real: TEST_PG_CTL names the
+ * command (e.g. `pg_ctlcluster --skip-systemctl-redirect 15 main`); without it, the Debian cluster of
+ * this machine (`/etc/postgresql/<version>/main`, as `.ci/run` starts it), when run as root.
+ */
+export function postgresControl(): { stop: () => Promise<void>; start: () => Promise<void> } {
+  const command = process.env.TEST_PG_CTL || debianCluster()
+  if (!command) {
+    throw new Error(
+      'Restarting PostgreSQL needs TEST_PG_CTL, e.g. TEST_PG_CTL="pg_ctlcluster --skip-systemctl-redirect 15 main" ' +
+        '(found no Debian cluster to control as root)',
+    )
+  }
+  const run = (action: string) =>
+    new Promise<{ code: number; output: string }>((resolve) => {
+      execFile('sh', ['-c', `${command} ${action}`], (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
+        resolve({ code, output: `${stdout}${stderr}` })
+      })
+    })
+  return {
+    async stop() {
+      const { code, output } = await run('stop -m fast')
+      if (code !== 0) throw new Error(`${command} stop: exit ${code}: ${output}`)
+    },
+    async start() {
+      const { code, output } = await run('start')
+      // 2: it is running already.
+      if (code !== 0 && code !== 2) throw new Error(`${command} start: exit ${code}: ${output}`)
+    },
+  }
+}
+
+function debianCluster(): string | undefined {
+  if (process.getuid?.() !== 0 || !existsSync('/usr/bin/pg_ctlcluster')) return undefined
+  const versions = existsSync('/etc/postgresql') ? readdirSync('/etc/postgresql') : []
+  const version = versions
+    .filter((v) => existsSync(`/etc/postgresql/${v}/main`))
+    .sort((a, b) => Number(b) - Number(a))[0]
+  return version ? `pg_ctlcluster --skip-systemctl-redirect ${version} main` : undefined
 }

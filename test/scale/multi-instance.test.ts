@@ -8,6 +8,7 @@ import {
   type Cluster,
   committedMigrations,
   type Instance,
+  postgresControl,
   quotaCost,
   startCluster,
   startTcpProxy,
@@ -69,6 +70,218 @@ async function expectAllReady(cluster: Cluster) {
     const ready = await instance.send('GET', '/ready')
     ok(ready)
     expect(ready.json()).toEqual({ status: 'ok', checks: { database: true, migrations: true } })
+  }
+}
+
+/**
+ * Steady writes and reads on every instance of `cluster`, PostgreSQL taken away by `outage.cut()`
+ * for about 3 s and given back by `outage.restore()`: every answer is a success or a 503 in Socket's
+ * shape with Retry-After (never a 500, a network error or an answer slower than `longest`), /ready
+ * is 503 meanwhile, the instances recover without a restart, and every acknowledged write is stored.
+ */
+async function underOutage(
+  cluster: Cluster,
+  outage: { cut: () => Promise<void>; restore: () => Promise<void> },
+  longest: number,
+): Promise<void> {
+  await expectAllReady(cluster)
+
+  type Phase = 'before' | 'cut' | 'after'
+  let phase: Phase = 'before'
+  interface Outcome {
+    instance: string
+    kind: 'create' | 'list' | 'get' | 'ready'
+    phase: Phase
+    status: number | 'timeout' | 'network'
+    startedAt: number
+    endedAt: number
+    ms: number
+    text: string
+    retryAfter: string | null
+    slug?: string
+  }
+  const outcomes: Outcome[] = []
+  const attempted = new Set<string>()
+  const acknowledged = new Set<string>()
+  let running = true
+  const record = async (instance: Instance, kind: Outcome['kind'], send: () => Promise<Answer>, slug?: string) => {
+    const at = phase
+    const started = Date.now()
+    try {
+      const answer = await send()
+      outcomes.push({
+        instance: instance.name,
+        kind,
+        phase: at,
+        status: answer.status,
+        startedAt: started,
+        endedAt: Date.now(),
+        ms: answer.ms,
+        text: answer.text,
+        retryAfter: answer.headers.get('retry-after'),
+        ...(slug === undefined ? {} : { slug }),
+      })
+      return answer
+    } catch (error) {
+      const status = (error as Error).name === 'TimeoutError' ? 'timeout' : 'network'
+      outcomes.push({
+        instance: instance.name,
+        kind,
+        phase: at,
+        status,
+        startedAt: started,
+        endedAt: Date.now(),
+        ms: Date.now() - started,
+        text: String(error),
+        retryAfter: null,
+      })
+      return undefined
+    }
+  }
+  let n = 0
+  const writer = async (instance: Instance) => {
+    while (running) {
+      const slug = `o-${instance.name.toLowerCase()}-${++n}`
+      attempted.add(slug)
+      const answer = await record(
+        instance,
+        'create',
+        () => instance.api('POST', `/orgs/${ORG}/repos`, TOKEN, { name: slug }, longest + 5000),
+        slug,
+      )
+      if (answer?.status === 201) acknowledged.add(slug)
+      await pause(20)
+    }
+  }
+  const reader = async (instance: Instance) => {
+    while (running) {
+      await record(instance, 'list', () =>
+        instance.api('GET', `/orgs/${ORG}/repos?per_page=5`, TOKEN, undefined, longest + 5000),
+      )
+      const known = [...acknowledged].at(-1)
+      if (known) {
+        await record(instance, 'get', () =>
+          instance.api('GET', `/orgs/${ORG}/repos/${known}`, TOKEN, undefined, longest + 5000),
+        )
+      }
+      await record(instance, 'ready', () => instance.send('GET', '/ready', { timeoutMs: longest + 5000 }))
+      await pause(20)
+    }
+  }
+  const loops = cluster.instances.flatMap((instance) => [writer(instance), reader(instance)])
+  const stop = async () => {
+    running = false
+    await Promise.all(loops)
+  }
+  onTestFinished(stop)
+  const succeeded = (p: Phase, instance: string, kind: Outcome['kind']) =>
+    outcomes.filter(
+      (o) =>
+        o.phase === p && o.instance === instance && o.kind === kind && o.status === 200 + (kind === 'create' ? 1 : 0),
+    ).length
+
+  // Steady load first.
+  await vi.waitFor(
+    () => {
+      for (const instance of cluster.instances) {
+        expect(succeeded('before', instance.name, 'create')).toBeGreaterThanOrEqual(3)
+        expect(succeeded('before', instance.name, 'list')).toBeGreaterThanOrEqual(3)
+      }
+    },
+    { timeout: 20_000, interval: 20 },
+  )
+
+  // PostgreSQL gone for ~3 s.
+  phase = 'cut'
+  const cutStartedAt = Date.now()
+  await outage.cut()
+  const cutAt = Date.now()
+  // While cut, every instance says it is not ready.
+  await vi.waitFor(
+    () => {
+      for (const instance of cluster.instances) {
+        const unready = outcomes.filter((o) => o.phase === 'cut' && o.instance === instance.name && o.kind === 'ready')
+        expect(unready.some((o) => o.status === 503)).toBe(true)
+      }
+    },
+    { timeout: 10_000, interval: 20 },
+  )
+  const readyWhileCut = await Promise.all(cluster.instances.map((instance) => instance.send('GET', '/ready')))
+  for (const answer of readyWhileCut) {
+    expectSocketError(answer, 503, 'Not ready')
+    expect(answer.json()).toEqual({
+      error: { message: 'Not ready', details: { database: false, migrations: false } },
+    })
+  }
+  await pause(Math.max(0, 3000 - (Date.now() - cutAt)))
+  await outage.restore()
+  phase = 'after'
+
+  // The instances recover without a restart: ready, and requests succeed again.
+  await vi.waitFor(
+    () => {
+      for (const instance of cluster.instances) {
+        expect(succeeded('after', instance.name, 'ready')).toBeGreaterThanOrEqual(1)
+        expect(succeeded('after', instance.name, 'create')).toBeGreaterThanOrEqual(3)
+        expect(succeeded('after', instance.name, 'list')).toBeGreaterThanOrEqual(3)
+      }
+    },
+    { timeout: 20_000, interval: 20 },
+  )
+  await stop()
+  await expectAllReady(cluster)
+  for (const instance of cluster.instances) expect(instance.server.child.exitCode).toBeNull()
+
+  // Every answer: a success, or a 503 in Socket's shape with Retry-After — never a 500, a
+  // network error or an answer slower than the statement timeout allows.
+  const statuses = tally(outcomes.map((o) => `${o.kind} ${o.status}`))
+  const unexpected = outcomes.filter((o) => ![200, 201, 503].includes(o.status as number))
+  expect(unexpected, JSON.stringify(statuses)).toEqual([])
+  const unavailable = outcomes.filter((o) => o.status === 503)
+  expect(unavailable.length, JSON.stringify(statuses)).toBeGreaterThan(0)
+  for (const o of unavailable) {
+    expect(socketErrorProblem(o.text), o.text).toBeNull()
+    if (o.kind !== 'ready') {
+      expect(o.retryAfter, o.text).toMatch(/^\d+$/)
+      expect(JSON.parse(o.text)).toEqual({
+        error: { message: 'Service temporarily unavailable, retry shortly', details: null },
+      })
+    }
+  }
+  // Answers during the cut for the API (not only /ready) prove the window was under load.
+  expect(unavailable.filter((o) => o.kind !== 'ready').length, JSON.stringify(statuses)).toBeGreaterThan(0)
+  const slowest = outcomes.reduce((max, o) => Math.max(max, o.ms), 0)
+  expect(slowest, JSON.stringify(outcomes.filter((o) => o.ms > longest))).toBeLessThanOrEqual(longest)
+  // Before the cut everything succeeded; after an instance's first success past the restore, so
+  // does everything it answers (its pool replaced the cut connections).
+  const success = (o: Outcome) => o.status === 200 || o.status === 201
+  expect(outcomes.filter((o) => o.endedAt < cutStartedAt && !success(o))).toEqual([])
+  for (const instance of cluster.instances) {
+    const recovered = outcomes
+      .filter((o) => o.phase === 'after' && o.instance === instance.name && success(o))
+      .reduce((first, o) => Math.min(first, o.endedAt), Number.POSITIVE_INFINITY)
+    expect(
+      outcomes.filter((o) => o.instance === instance.name && o.startedAt > recovered && !success(o)),
+      `${instance.name} after it recovered`,
+    ).toEqual([])
+  }
+
+  // No acknowledged write is lost; nothing was stored that was not asked for.
+  const stored = new Set(
+    (await cluster.sql.query<{ slug: string }>('SELECT slug FROM repos')).rows.map((row) => row.slug),
+  )
+  expect([...acknowledged].filter((slug) => !stored.has(slug))).toEqual([])
+  expect([...stored].filter((slug) => !attempted.has(slug))).toEqual([])
+  for (const instance of cluster.instances) {
+    const all = await list(instance, `/orgs/${ORG}/repos?per_page=100`)
+    const listed = new Set(slugsOf(all))
+    const pages: string[] = [...listed] as string[]
+    for (let page = 2; listed.size < stored.size && page < 20; page++) {
+      const more = await list(instance, `/orgs/${ORG}/repos?per_page=100&page=${page}`)
+      for (const slug of slugsOf(more)) if (slug) pages.push(slug)
+      if (more.nextPage === null) break
+    }
+    expect(new Set(pages)).toEqual(stored)
   }
 }
 
@@ -487,207 +700,21 @@ describe('three instances on one PostgreSQL schema', () => {
     )
     if (!proxy) throw new Error('no proxy')
     const cut = proxy
-    await expectAllReady(cluster)
+    await underOutage(cluster, { cut: () => cut.cut(), restore: () => cut.restore() }, longest)
+  })
 
-    type Phase = 'before' | 'cut' | 'after'
-    let phase: Phase = 'before'
-    interface Outcome {
-      instance: string
-      kind: 'create' | 'list' | 'get' | 'ready'
-      phase: Phase
-      status: number | 'timeout' | 'network'
-      startedAt: number
-      endedAt: number
-      ms: number
-      text: string
-      retryAfter: string | null
-      slug?: string
-    }
-    const outcomes: Outcome[] = []
-    const attempted = new Set<string>()
-    const acknowledged = new Set<string>()
-    let running = true
-    const record = async (instance: Instance, kind: Outcome['kind'], send: () => Promise<Answer>, slug?: string) => {
-      const at = phase
-      const started = Date.now()
-      try {
-        const answer = await send()
-        outcomes.push({
-          instance: instance.name,
-          kind,
-          phase: at,
-          status: answer.status,
-          startedAt: started,
-          endedAt: Date.now(),
-          ms: answer.ms,
-          text: answer.text,
-          retryAfter: answer.headers.get('retry-after'),
-          ...(slug === undefined ? {} : { slug }),
-        })
-        return answer
-      } catch (error) {
-        const status = (error as Error).name === 'TimeoutError' ? 'timeout' : 'network'
-        outcomes.push({
-          instance: instance.name,
-          kind,
-          phase: at,
-          status,
-          startedAt: started,
-          endedAt: Date.now(),
-          ms: Date.now() - started,
-          text: String(error),
-          retryAfter: null,
-        })
-        return undefined
-      }
-    }
-    let n = 0
-    const writer = async (instance: Instance) => {
-      while (running) {
-        const slug = `o-${instance.name.toLowerCase()}-${++n}`
-        attempted.add(slug)
-        const answer = await record(
-          instance,
-          'create',
-          () => instance.api('POST', `/orgs/${ORG}/repos`, TOKEN, { name: slug }, longest + 5000),
-          slug,
-        )
-        if (answer?.status === 201) acknowledged.add(slug)
-        await pause(20)
-      }
-    }
-    const reader = async (instance: Instance) => {
-      while (running) {
-        await record(instance, 'list', () =>
-          instance.api('GET', `/orgs/${ORG}/repos?per_page=5`, TOKEN, undefined, longest + 5000),
-        )
-        const known = [...acknowledged].at(-1)
-        if (known) {
-          await record(instance, 'get', () =>
-            instance.api('GET', `/orgs/${ORG}/repos/${known}`, TOKEN, undefined, longest + 5000),
-          )
-        }
-        await record(instance, 'ready', () => instance.send('GET', '/ready', { timeoutMs: longest + 5000 }))
-        await pause(20)
-      }
-    }
-    const loops = cluster.instances.flatMap((instance) => [writer(instance), reader(instance)])
-    const stop = async () => {
-      running = false
-      await Promise.all(loops)
-    }
-    onTestFinished(stop)
-    const succeeded = (p: Phase, instance: string, kind: Outcome['kind']) =>
-      outcomes.filter(
-        (o) =>
-          o.phase === p && o.instance === instance && o.kind === kind && o.status === 200 + (kind === 'create' ? 1 : 0),
-      ).length
-
-    // Steady load first.
-    await vi.waitFor(
-      () => {
-        for (const instance of cluster.instances) {
-          expect(succeeded('before', instance.name, 'create')).toBeGreaterThanOrEqual(3)
-          expect(succeeded('before', instance.name, 'list')).toBeGreaterThanOrEqual(3)
-        }
-      },
-      { timeout: 20_000, interval: 20 },
-    )
-
-    // Cut PostgreSQL off for ~3 s.
-    phase = 'cut'
-    const cutStartedAt = Date.now()
-    await cut.cut()
-    const cutAt = Date.now()
-    // While cut, every instance says it is not ready.
-    await vi.waitFor(
-      () => {
-        for (const instance of cluster.instances) {
-          const unready = outcomes.filter(
-            (o) => o.phase === 'cut' && o.instance === instance.name && o.kind === 'ready',
-          )
-          expect(unready.some((o) => o.status === 503)).toBe(true)
-        }
-      },
-      { timeout: 10_000, interval: 20 },
-    )
-    const readyWhileCut = await Promise.all(cluster.instances.map((instance) => instance.send('GET', '/ready')))
-    for (const answer of readyWhileCut) {
-      expectSocketError(answer, 503, 'Not ready')
-      expect(answer.json()).toEqual({
-        error: { message: 'Not ready', details: { database: false, migrations: false } },
-      })
-    }
-    await pause(Math.max(0, 3000 - (Date.now() - cutAt)))
-    await cut.restore()
-    phase = 'after'
-
-    // The instances recover without a restart: ready, and requests succeed again.
-    await vi.waitFor(
-      () => {
-        for (const instance of cluster.instances) {
-          expect(succeeded('after', instance.name, 'ready')).toBeGreaterThanOrEqual(1)
-          expect(succeeded('after', instance.name, 'create')).toBeGreaterThanOrEqual(3)
-          expect(succeeded('after', instance.name, 'list')).toBeGreaterThanOrEqual(3)
-        }
-      },
-      { timeout: 20_000, interval: 20 },
-    )
-    await stop()
-    await expectAllReady(cluster)
-    for (const instance of cluster.instances) expect(instance.server.child.exitCode).toBeNull()
-
-    // Every answer: a success, or a 503 in Socket's shape with Retry-After — never a 500, a
-    // network error or an answer slower than the statement timeout allows.
-    const statuses = tally(outcomes.map((o) => `${o.kind} ${o.status}`))
-    const unexpected = outcomes.filter((o) => ![200, 201, 503].includes(o.status as number))
-    expect(unexpected, JSON.stringify(statuses)).toEqual([])
-    const unavailable = outcomes.filter((o) => o.status === 503)
-    expect(unavailable.length, JSON.stringify(statuses)).toBeGreaterThan(0)
-    for (const o of unavailable) {
-      expect(socketErrorProblem(o.text), o.text).toBeNull()
-      if (o.kind !== 'ready') {
-        expect(o.retryAfter, o.text).toMatch(/^\d+$/)
-        expect(JSON.parse(o.text)).toEqual({
-          error: { message: 'Service temporarily unavailable, retry shortly', details: null },
-        })
-      }
-    }
-    // Answers during the cut for the API (not only /ready) prove the window was under load.
-    expect(unavailable.filter((o) => o.kind !== 'ready').length, JSON.stringify(statuses)).toBeGreaterThan(0)
-    const slowest = outcomes.reduce((max, o) => Math.max(max, o.ms), 0)
-    expect(slowest, JSON.stringify(outcomes.filter((o) => o.ms > longest))).toBeLessThanOrEqual(longest)
-    // Before the cut everything succeeded; after an instance's first success past the restore, so
-    // does everything it answers (its pool replaced the cut connections).
-    const success = (o: Outcome) => o.status === 200 || o.status === 201
-    expect(outcomes.filter((o) => o.endedAt < cutStartedAt && !success(o))).toEqual([])
-    for (const instance of cluster.instances) {
-      const recovered = outcomes
-        .filter((o) => o.phase === 'after' && o.instance === instance.name && success(o))
-        .reduce((first, o) => Math.min(first, o.endedAt), Number.POSITIVE_INFINITY)
-      expect(
-        outcomes.filter((o) => o.instance === instance.name && o.startedAt > recovered && !success(o)),
-        `${instance.name} after it recovered`,
-      ).toEqual([])
-    }
-
-    // No acknowledged write is lost; nothing was stored that was not asked for.
-    const stored = new Set(
-      (await cluster.sql.query<{ slug: string }>('SELECT slug FROM repos')).rows.map((row) => row.slug),
-    )
-    expect([...acknowledged].filter((slug) => !stored.has(slug))).toEqual([])
-    expect([...stored].filter((slug) => !attempted.has(slug))).toEqual([])
-    for (const instance of cluster.instances) {
-      const all = await list(instance, `/orgs/${ORG}/repos?per_page=100`)
-      const listed = new Set(slugsOf(all))
-      const pages: string[] = [...listed] as string[]
-      for (let page = 2; listed.size < stored.size && page < 20; page++) {
-        const more = await list(instance, `/orgs/${ORG}/repos?per_page=100&page=${page}`)
-        for (const slug of slugsOf(more)) if (slug) pages.push(slug)
-        if (more.nextPage === null) break
-      }
-      expect(new Set(pages)).toEqual(stored)
-    }
+  it('PostgreSQL restarted under load: the same, with the server itself stopped (fast) and started again', async () => {
+    const control = postgresControl()
+    const statementTimeout = 1500
+    const longest = statementTimeout + 1000 + 1500
+    const cluster = await startCluster({
+      ...baseEnv,
+      DATABASE_STATEMENT_TIMEOUT_MS: String(statementTimeout),
+      AUTH_CACHE_TTL_MS: '1000',
+    })
+    // Whatever happens in the test, PostgreSQL is running again after it.
+    onTestFinished(() => control.start())
+    await underOutage(cluster, { cut: () => control.stop(), restore: () => control.start() }, longest)
   })
 
   it('kill -9 of one instance during a stream of creates: every acknowledged create is readable through the others', async () => {
