@@ -1,16 +1,22 @@
 import { existsSync } from 'node:fs'
 import { describe, expect, it, vi } from 'vitest'
+import { databaseEnv, testDatabaseUrl } from './helpers/database.js'
 import { useTempDir } from './helpers/fixtures.js'
 import { call } from './helpers/http.js'
 import { type StartedServer, startServer } from './helpers/process.js'
 
-/** The real entry point, as `npm start` runs it: config, migrations, bootstrap, listen, shutdown. */
+/**
+ * The real entry point, as `npm start` runs it: config, migrations, bootstrap, listen, shutdown. On
+ * the engine under test: a SQLite file, or with TEST_DATABASE_URL the PostgreSQL schema standing for it.
+ */
 describe('server start-up', () => {
   const dir = useTempDir('server')
   // The test's server (stopped when the test finishes, by startServer).
   let server: StartedServer | undefined
 
   const db = () => dir.file('nested/folder/socket.db')
+  /** The server's environment: its database (DATABASE_PATH or DATABASE_URL), then `extra`. */
+  const env = async (extra: Record<string, string> = {}) => ({ ...(await databaseEnv(db())), ...extra })
   const api = (path: string, token: string, init: RequestInit = {}) =>
     fetch(`${server?.url}/v0${path}`, {
       ...init,
@@ -18,7 +24,7 @@ describe('server start-up', () => {
     })
 
   it('creates an org and a token on first start, prints them once, and keeps data across restarts', async () => {
-    server = await startServer({ DATABASE_PATH: db(), BOOTSTRAP_ORG_SLUG: 'first-org' })
+    server = await startServer(await env({ BOOTSTRAP_ORG_SLUG: 'first-org' }))
     const printed = /org:\s+(\S+)\n\s+token: (sktsec_\w+)/.exec(server.output())
     expect(printed?.[1]).toBe('first-org')
     const token = printed?.[2] ?? ''
@@ -30,7 +36,7 @@ describe('server start-up', () => {
     const { id } = (await created.json()) as { id: string }
     expect(await server.stop('SIGTERM')).toBe(0)
 
-    server = await startServer({ DATABASE_PATH: db(), BOOTSTRAP_ORG_SLUG: 'first-org' })
+    server = await startServer(await env({ BOOTSTRAP_ORG_SLUG: 'first-org' }))
     expect(server.output()).not.toContain('first run')
     const read = await api('/orgs/first-org/repos/kept', token)
     expect(read.status).toBe(200)
@@ -39,20 +45,21 @@ describe('server start-up', () => {
 
   it('uses BOOTSTRAP_TOKEN as the first token, without printing it', async () => {
     const token = 'ci-token-0123456789abcdef'
-    server = await startServer({ DATABASE_PATH: db(), BOOTSTRAP_ORG_SLUG: 'ci', BOOTSTRAP_TOKEN: token })
+    server = await startServer(await env({ BOOTSTRAP_ORG_SLUG: 'ci', BOOTSTRAP_TOKEN: token }))
     expect(server.output()).not.toContain(token)
     expect(server.output()).toContain('(the value of BOOTSTRAP_TOKEN)')
     expect((await api('/orgs/ci/repos', token)).status).toBe(200)
   })
 
   it('creates nothing with BOOTSTRAP=false', async () => {
-    server = await startServer({ DATABASE_PATH: db(), BOOTSTRAP: 'false' })
+    server = await startServer(await env({ BOOTSTRAP: 'false' }))
     expect(server.output()).not.toContain('first run')
     await vi.waitFor(() => expect(server?.output()).toContain('request journal:'), { timeout: 10_000 })
     const map = server?.output() ?? ''
     expect(map).toContain(`API base URL:    ${server?.url}/v0\n`)
     expect(map).toContain(`docs:            ${server?.url}/docs`)
-    expect(map).toContain(`database:        ${db()}\n`)
+    if (testDatabaseUrl) expect(map).toMatch(/database: {8}PostgreSQL \S+ \(schema test_\w+\)\n/)
+    else expect(map).toContain(`database:        ${db()}\n`)
     expect(map).toContain('admin API:       off (set ADMIN_SECRET to turn it on)')
     expect((await api('/orgs/my-org/repos', 'sktsec_anything_at_all_here')).status).toBe(401)
   })
@@ -60,12 +67,7 @@ describe('server start-up', () => {
   it('on SIGTERM finishes in-flight requests, refuses new ones, closes the database and exits 0', async () => {
     const token = 'shutdown-token-0123456789'
     const secret = 'shutdown-admin-secret-0123'
-    server = await startServer({
-      DATABASE_PATH: db(),
-      BOOTSTRAP_ORG_SLUG: 'acme',
-      BOOTSTRAP_TOKEN: token,
-      ADMIN_SECRET: secret,
-    })
+    server = await startServer(await env({ BOOTSTRAP_ORG_SLUG: 'acme', BOOTSTRAP_TOKEN: token, ADMIN_SECRET: secret }))
     const url = server.url
     const admin = { 'x-admin-secret': secret }
     const fault = await call(url, 'POST', '/_admin/faults', {
@@ -93,11 +95,12 @@ describe('server start-up', () => {
     expect(response.status).toBe(200)
     expect(await response.json()).toEqual({ results: [], nextPage: null })
     expect(await exited).toBe(0)
-    expect(existsSync(`${db()}-wal`)).toBe(false)
+    // SQLite checkpointed its WAL into the file on close.
+    if (!testDatabaseUrl) expect(existsSync(`${db()}-wal`)).toBe(false)
     expect(server.output()).toContain('closing')
   })
 
   it('refuses to start with a bad setting and names it', async () => {
-    await expect(startServer({ DATABASE_PATH: db(), PORT: 'eighty' })).rejects.toThrow(/PORT="eighty"/)
+    await expect(startServer(await env({ PORT: 'eighty' }))).rejects.toThrow(/PORT="eighty"/)
   })
 })
