@@ -100,6 +100,8 @@ describe('API tokens', () => {
       expectError(await request(t, 'POST', TOKENS, { payload: settings({ scopes: [] }) }), 400, /at least one scope/)
       const resources = settings({ resources: [{ organizationSlug: 'acme', repositorySlug: 'r' }] })
       expectError(await request(t, 'POST', TOKENS, { payload: resources }), 400, /resource grants/)
+      // NUL fits in no stored text (PostgreSQL refuses it): a 400 on both engines, nothing stored.
+      expectError(await request(t, 'POST', TOKENS, { payload: settings({ name: 'a\u0000b' }) }), 400, /NUL/)
       expect(await t.services.tokens.list('acme')).toHaveLength(1)
     })
 

@@ -280,6 +280,11 @@ describe('diff scans', () => {
         details: { before: before.id, after: other.id },
       },
     })
+    // U+0000 in a description: PostgreSQL text cannot hold it (a 500 there); refused on both engines.
+    const after = await createScan(AFTER)
+    const nul = await fromIds(`before=${before.id}&after=${after.id}&description=a%00b`)
+    expect(nul.statusCode, nul.body).toBe(400)
+    expect(nul.json().error.message).toMatch(/description/)
     for (const unknown of ['999', 'nope']) {
       const created = await fromIds(`before=${before.id}&after=${unknown}`)
       expect(created.statusCode).toBe(404)

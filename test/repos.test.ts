@@ -561,7 +561,7 @@ describe('getOrgRepo', () => {
 })
 
 describe('workspaces', () => {
-  const { ctx, createRepo, getRepo } = useApp()
+  const { ctx, createRepo, getRepo, listRepos } = useApp()
 
   it('finds a repo of the default workspace without ?workspace, with ?workspace= and not in another', async () => {
     const repo = await createRepo({ slug: 'r' })
@@ -576,6 +576,23 @@ describe('workspaces', () => {
     expect(await getRepo('r', '?workspace=team')).toEqual({ ...repo, slig: 'r' })
     expectError(await ctx.api.get('r', '?workspace='), 404, 'Repository not found')
     expectError(await ctx.api.get('r', '?workspace=other'), 404, 'Repository not found')
+  })
+
+  it('a slug or workspace holding NUL names nothing: 404 or an empty list, never a 500 (docs/text-validation.md)', async () => {
+    // PostgreSQL text cannot hold U+0000: such a lookup must not reach SQL as a value it refuses.
+    await createRepo({ slug: 'r' })
+    await createRepo({ slug: 'r', workspace: 'team' })
+    expectError(await ctx.api.get('r%00'), 404, 'Repository not found')
+    expectError(await ctx.api.get('r', '?workspace=team%00'), 404, 'Repository not found')
+    expectError(await ctx.api.get('r%00', '?workspace=team'), 404, 'Repository not found')
+    expectError(await ctx.api.update('r%00', { name: 'x' }), 404, 'Repository not found')
+    expectError(await ctx.api.remove('r', '?workspace=%00'), 404, 'Repository not found')
+    expect(await listRepos('?workspace=team%00')).toEqual({ results: [], nextPage: null })
+    expect((await listRepos('?workspace=team')).results).toHaveLength(1)
+    expect(
+      (await ctx.t.app.inject({ method: 'GET', url: `${REPOS}/r%00/x-effective-policy`, headers: ctx.t.auth() }))
+        .statusCode,
+    ).toBe(404)
   })
 
   it('prefers the default workspace when the slug is also in another one', async () => {

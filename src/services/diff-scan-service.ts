@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { DiffScan, FullScan } from '../db/models.js'
 import type { DiffScanRepository, FullScanRepository, RepoRepository } from '../db/types.js'
 import { ConflictError, InvalidInputError, NotFoundError } from './errors.js'
-import { line } from './field-rules.js'
+import { anyText, line } from './field-rules.js'
 import { diffScans, type ScanDiff } from './scan-diff.js'
 import { parseOrThrow } from './validation.js'
 
@@ -13,7 +13,7 @@ const scanPair = z.object({
 })
 
 const createInput = scanPair.extend({
-  description: z.string().max(100_000).optional(),
+  description: anyText('description', 100_000).optional(),
   externalHref: line('external_href', 2048).optional(),
   merge: z.boolean(),
   /** `on_duplicate=redirect`: answer the diff scan of the same two scans instead of refusing a second one. */

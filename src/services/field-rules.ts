@@ -42,6 +42,15 @@ export const freeText = (field: string, max: number) =>
     message: `${field} must not contain control characters other than tab, line feed and carriage return`,
   })
 
+/**
+ * Free-form text that may hold any character but U+0000 (commit messages, diff scan descriptions):
+ * PostgreSQL text cannot hold NUL, so neither engine stores one (docs/text-validation.md).
+ */
+export const anyText = (field: string, max: number) =>
+  text(field, max).refine((value) => !value.includes('\u0000'), {
+    message: `${field} must not contain the NUL character (U+0000)`,
+  })
+
 // ── Slugs ────────────────────────────────────────────────────────────────────────────────────────
 
 export const SLUG_MAX_LENGTH = 100

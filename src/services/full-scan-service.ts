@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { FullScan, Repo, ScanFile } from '../db/models.js'
 import type { FullScanListQuery, FullScanRepository } from '../db/types.js'
 import { InvalidInputError, NotFoundError, refuseWhenIdsExhausted } from './errors.js'
-import { branchName, line, repoDefaults, repoSlug, scanFilePath, scanType, workspace } from './field-rules.js'
+import { anyText, branchName, line, repoDefaults, repoSlug, scanFilePath, scanType, workspace } from './field-rules.js'
 import { readArtifacts } from './manifest-parsers.js'
 import { parseOrThrow } from './validation.js'
 
@@ -10,7 +10,7 @@ const createInput = z.object({
   repo: repoSlug,
   workspace: workspace.optional(),
   branch: branchName.optional(),
-  commitMessage: z.string().max(100_000).optional(),
+  commitMessage: anyText('commit_message', 100_000).optional(),
   commitHash: line('commit_hash', 200).optional(),
   pullRequest: z.number().int().min(1).optional(),
   committers: z.array(line('committers', 1000)).max(1000),

@@ -5,6 +5,7 @@ import { alertTypes } from './alert-types.js'
 import { ConflictError, NotFoundError } from './errors.js'
 import {
   alertType,
+  anyText,
   branchName,
   id,
   issueAction,
@@ -129,7 +130,7 @@ const fullScanFixture = z.object({
   id: id.optional(),
   repository: repoReference,
   branch: branchName.nullable().default(null),
-  commit_message: z.string().max(100_000).nullable().default(null),
+  commit_message: anyText('commit_message', 100_000).nullable().default(null),
   commit_hash: line('commit_hash', 200).nullable().default(null),
   pull_request: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).nullable().default(null),
   committers: z.array(line('committers', 1000)).max(1000).default([]),
@@ -151,7 +152,7 @@ const diffScanFixture = z
     id: z.uuid().optional(),
     before_full_scan_id: id,
     after_full_scan_id: id,
-    description: z.string().max(100_000).nullable().default(null),
+    description: anyText('description', 100_000).nullable().default(null),
     external_href: line('external_href', 2048).nullable().default(null),
     merge: z.boolean().default(false),
     created_at: timestamp.optional(),

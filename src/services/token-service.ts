@@ -11,7 +11,7 @@ import {
   refuseWhenIdsExhausted,
   UnauthorizedError,
 } from './errors.js'
-import { quotaUnits, scopes, tokenName, tokenValue } from './field-rules.js'
+import { anyText, quotaUnits, scopes, tokenName, tokenValue } from './field-rules.js'
 import type { Principal } from './principal.js'
 import type { QuotaService } from './quota-service.js'
 import { allScopes, isKnownScope, scopesBeyond } from './scopes.js'
@@ -369,7 +369,7 @@ const committerSchema = z.object({
 })
 
 const settingsSchema = z.object({
-  name: z.string().max(200).optional(),
+  name: anyText('name', 200).optional(),
   scopes: z
     .array(z.string().refine(isKnownScope, { error: (i) => `unknown scope "${String(i.input)}"` }))
     .min(1, 'at least one scope is required'),

@@ -56,6 +56,16 @@ export async function row<R>(
   return (await rows<R>(q, text, values, name))[0]
 }
 
+/**
+ * Whether any of `values` is a string holding U+0000, which PostgreSQL text cannot hold (SQLite's
+ * can): no stored value equals it, so a lookup by it names nothing, and must answer so without
+ * sending it, which PostgreSQL would refuse (22021, a 500). The field rules keep it out of writes
+ * (docs/text-validation.md).
+ */
+export function holdsNul(...values: unknown[]): boolean {
+  return values.some((value) => typeof value === 'string' && value.includes('\u0000'))
+}
+
 const RETRIES = 3
 
 /**

@@ -2,7 +2,7 @@ import { IdsExhaustedError, toRowId } from '../../ids.js'
 import type { FullScan, FullScanState, Page, Repo, ScanFile } from '../../models.js'
 import { type FullScanRow, type RepoRow, toFullScan, toRepo } from '../../rows.js'
 import type { FullScanListQuery, FullScanRepository, NewFullScan } from '../../types.js'
-import { isIdsExhausted, type Queryable, row, rows } from '../client.js'
+import { holdsNul, isForeignKeyViolation, isIdsExhausted, type Queryable, row, rows } from '../client.js'
 import type { PgContext } from '../context.js'
 import { bumpStep } from '../data-versions.js'
 import { createRepoRepository, repoColumns } from './repo-repository.js'
@@ -133,6 +133,26 @@ export function createFullScanRepository(ctx: PgContext): FullScanRepository & {
     return inserted
   }
 
+  /** `create`, once: the repo (found or created), the scan and its files, and the repo's update, in one transaction. */
+  function createOnce(input: NewFullScan, orgId: number, now: number): Promise<{ scan: FullScan; repo: Repo }> {
+    return ctx.tx(async (q) => {
+      const filed = await repos.insert(input.repo, now, q)
+      const repoId = Number(filed.created ? filed.repo.id : filed.existing.id)
+      const scan = await insertScan(q, input, orgId, repoId, input.files, undefined, now, now)
+      const makeDefault = input.makeDefaultBranch && input.branch !== null
+      const makeHead = input.setAsPendingHead && !input.tmp && input.branch !== null
+      const repoRow = await row<RepoRow>(
+        q,
+        updateRepoSql,
+        [repoId, makeDefault, makeHead, input.branch, String(scan.id), now, orgId],
+        'full_scans_update_repo',
+      )
+      if (!repoRow) throw new Error(`repo ${repoId} vanished inside its transaction`)
+      const repo = toRepo(repoRow)
+      return { scan: toFullScan({ ...scan, repoSlug: repo.slug, workspace: repo.workspace }), repo }
+    })
+  }
+
   function listWhere(query: FullScanListQuery): { sql: string; values: unknown[] } {
     const where = ['s.org_id = $1', 'NOT s.tmp']
     const values: unknown[] = [Number(query.orgId)]
@@ -203,22 +223,17 @@ export function createFullScanRepository(ctx: PgContext): FullScanRepository & {
     /** Stores the scan and its files, creating its repo first when needed, in one transaction. */
     async create(input: NewFullScan, now: number): Promise<{ scan: FullScan; repo: Repo }> {
       const orgId = Number(input.orgId)
-      return ctx.tx(async (q) => {
-        const filed = await repos.insert(input.repo, now, q)
-        const repoId = Number(filed.created ? filed.repo.id : filed.existing.id)
-        const scan = await insertScan(q, input, orgId, repoId, input.files, undefined, now, now)
-        const makeDefault = input.makeDefaultBranch && input.branch !== null
-        const makeHead = input.setAsPendingHead && !input.tmp && input.branch !== null
-        const repoRow = await row<RepoRow>(
-          q,
-          updateRepoSql,
-          [repoId, makeDefault, makeHead, input.branch, String(scan.id), now, orgId],
-          'full_scans_update_repo',
-        )
-        if (!repoRow) throw new Error(`repo ${repoId} vanished inside its transaction`)
-        const repo = toRepo(repoRow)
-        return { scan: toFullScan({ ...scan, repoSlug: repo.slug, workspace: repo.workspace }), repo }
-      })
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await createOnce(input, orgId, now)
+        } catch (error) {
+          // The repo found was deleted by another connection before the scan's insert checked its
+          // foreign key: run it again, creating the repo anew (SQLite serializes the two). An org
+          // that is gone fails every time, and stays an error (401: its tokens went with it).
+          if (isForeignKeyViolation(error) && attempt < 3) continue
+          throw error
+        }
+      }
     },
 
     async findById(orgId: string, id: string): Promise<FullScan | undefined> {
@@ -236,6 +251,9 @@ export function createFullScanRepository(ctx: PgContext): FullScanRepository & {
 
     /** A page of the org's listed (not temporary) scans, in (sort, id) order. */
     async list(query: FullScanListQuery): Promise<Page<FullScan>> {
+      if (holdsNul(query.workspace, query.repo, query.branch, query.commitHash, query.scanType)) {
+        return { items: [], hasMore: false }
+      }
       const { sql, values } = listWhere(query)
       const direction = query.direction === 'asc' ? 'ASC' : 'DESC'
       const order =

@@ -2,7 +2,7 @@ import { IdsExhaustedError, toRowId } from '../../ids.js'
 import type { Org } from '../../models.js'
 import { type OrgRow, toOrg } from '../../rows.js'
 import type { NewOrg, OrgRepository } from '../../types.js'
-import { isCheckViolation, type Queryable, row, rows } from '../client.js'
+import { holdsNul, isCheckViolation, type Queryable, row, rows } from '../client.js'
 import type { PgContext } from '../context.js'
 import { bumpStep } from '../data-versions.js'
 
@@ -87,6 +87,7 @@ export function createOrgRepository(ctx: PgContext): OrgRepository & {
     },
 
     async findBySlug(slug) {
+      if (holdsNul(slug)) return undefined
       const found = await row<OrgRow>(ctx.q, `SELECT ${orgColumns} FROM orgs WHERE slug = $1`, [slug], 'orgs_by_slug')
       return found ? toOrg(found) : undefined
     },
@@ -111,6 +112,7 @@ export function createOrgRepository(ctx: PgContext): OrgRepository & {
      * bumps the org's repo and label list versions, in one statement.
      */
     async deleteBySlug(slug) {
+      if (holdsNul(slug)) return false
       const deleted = await rows<{ org_id: number }>(
         ctx.q,
         `WITH deleted AS (DELETE FROM orgs WHERE slug = $1 RETURNING id AS org_id),

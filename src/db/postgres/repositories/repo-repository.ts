@@ -10,7 +10,7 @@ import type {
   RepoRepository,
   UpdateRepoResult,
 } from '../../types.js'
-import { isIdsExhausted, isUniqueViolation, type Queryable, rows } from '../client.js'
+import { holdsNul, isIdsExhausted, isUniqueViolation, type Queryable, rows } from '../client.js'
 import type { PgContext } from '../context.js'
 import { bumpStep } from '../data-versions.js'
 import { asciiFoldSql } from '../schema.js'
@@ -236,6 +236,7 @@ export function createRepoRepository(ctx: PgContext) {
     },
 
     async findInWorkspace(orgId: string, workspace: string, slug: string): Promise<Repo | undefined> {
+      if (holdsNul(workspace, slug)) return undefined
       const [found] = seen(
         await rows<RepoRow>(
           ctx.q,
@@ -249,6 +250,7 @@ export function createRepoRepository(ctx: PgContext) {
 
     /** Every repo of the org with this slug, whatever its workspace (at most `limit`). */
     async findAllWithSlug(orgId: string, slug: string, limit: number): Promise<Repo[]> {
+      if (holdsNul(slug)) return []
       const found = await rows<RepoRow>(
         ctx.q,
         findAllWithSlugSql,
@@ -278,6 +280,7 @@ export function createRepoRepository(ctx: PgContext) {
      * instance drops them.
      */
     async list(query: RepoListQuery): Promise<Page<Repo>> {
+      if (holdsNul(query.workspace)) return { items: [], hasMore: false }
       const orgId = Number(query.orgId)
       const shape = `${query.sort}|${query.direction}|${query.includeArchived}|${query.workspace ?? '\u0000all'}`
       const version = await ctx.versions.of(ctx.q, 'repos', orgId)

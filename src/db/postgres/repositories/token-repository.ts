@@ -2,7 +2,7 @@ import { toRowId } from '../../ids.js'
 import type { Page, Token } from '../../models.js'
 import { type TokenRow, toToken } from '../../rows.js'
 import type { NewToken, QuotaState, StoredToken, TokenRepository, TokenSelector } from '../../types.js'
-import { isForeignKeyViolation, type Queryable, row, rows } from '../client.js'
+import { holdsNul, isForeignKeyViolation, type Queryable, row, rows } from '../client.js'
 import type { PgContext } from '../context.js'
 import { recordAudit } from './audit-repository.js'
 import { advanceIdentity, checkedInsert } from './org-repository.js'
@@ -148,6 +148,7 @@ export function createTokenRepository(ctx: PgContext): TokenRepository & {
     async findActiveInOrg(orgId, selectors) {
       const org = toRowId(orgId)
       if (org === undefined || selectors.length === 0) return undefined
+      if (selectors.some((selector) => holdsNul(...Object.values(selector)))) return undefined
       const values: unknown[] = [org]
       const conditions = selectors.map((selector) => selectorCondition(selector, values))
       const found = await row<TokenRow>(
@@ -240,6 +241,7 @@ export function createTokenRepository(ctx: PgContext): TokenRepository & {
     },
 
     async findActiveByHash(tokenHash) {
+      if (holdsNul(tokenHash)) return undefined
       const found = await row<TokenRow>(
         ctx.q,
         `SELECT ${tokenColumns} ${fromTokens} WHERE t.token_hash = $1 AND t.revoked_at IS NULL`,
@@ -250,6 +252,7 @@ export function createTokenRepository(ctx: PgContext): TokenRepository & {
     },
 
     async existsByHash(tokenHash) {
+      if (holdsNul(tokenHash)) return false
       const found = await row<{ id: number }>(
         ctx.q,
         'SELECT id FROM tokens WHERE token_hash = $1',
@@ -266,6 +269,7 @@ export function createTokenRepository(ctx: PgContext): TokenRepository & {
     },
 
     async list(orgSlug) {
+      if (holdsNul(orgSlug)) return []
       const found =
         orgSlug === undefined
           ? await rows<TokenRow>(ctx.q, `SELECT ${tokenColumns} ${fromTokens} ORDER BY t.id`)
