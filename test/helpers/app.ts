@@ -32,6 +32,8 @@ export interface TestAppOptions {
   /** A database of the test's own (SQLite-specific tests); by default a fresh one of the engine under test. */
   db?: SqliteDatabase
   orgSlug?: string
+  /** SQLite whatever the engine under test: for suites about SQLite itself (its file locking, its WAL). */
+  engine?: 'sqlite'
 }
 
 /**
@@ -41,7 +43,7 @@ export interface TestAppOptions {
 async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
   const file = options.config?.databasePath
   const schema =
-    options.db !== undefined || !testDatabaseUrl
+    options.db !== undefined || options.engine === 'sqlite' || !testDatabaseUrl
       ? undefined
       : file !== undefined && file !== ':memory:'
         ? { ...(await schemaOfFile(testDatabaseUrl, file)), drop: async () => {} }

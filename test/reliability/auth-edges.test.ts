@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { grants } from '../../src/services/scopes.js'
 import { createTestApp, issueToken, useTestApp } from '../helpers/app.js'
+import { databaseEnv } from '../helpers/database.js'
 import { tempDir } from '../helpers/fixtures.js'
 import { exchange } from '../helpers/http.js'
 import { runCli } from '../helpers/process.js'
@@ -98,7 +99,7 @@ describe('authentication edge cases', () => {
       let clock = Date.parse('2030-01-01T00:00:00Z')
       const databasePath = tempDir('auth-cli').file('socket.db')
       const file = await createTestApp({ config: { databasePath, authCacheTtlMs: ttl }, now: () => clock })
-      const env = { DATABASE_PATH: databasePath, LOG_LEVEL: 'silent' }
+      const env = { ...(await databaseEnv(databasePath)), LOG_LEVEL: 'silent' }
       const { token: revoked, secret: revokedSecret } = await file.services.tokens.issue({ orgSlug: 'acme' })
       await file.services.orgs.create({ slug: 'gone' })
       const goneSecret = await issueToken(file.services, { orgSlug: 'gone' })

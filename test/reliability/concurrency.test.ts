@@ -19,7 +19,7 @@ const N = 50
 describe('concurrency on a file database', () => {
   const dir = useTempDir('concurrency', { shared: true })
   const dbFile = () => dir.file('socket.db')
-  const t = useTestApp(() => ({ config: { databasePath: dbFile() } }), { shared: true })
+  const t = useTestApp(() => ({ engine: 'sqlite', config: { databasePath: dbFile() } }), { shared: true })
   const reader = useFixture(() => new Database(dbFile(), { readonly: true }), { shared: true })
   let origin: string
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
 import { createTestApp, issueToken, type TestApp, type TestAppOptions } from '../helpers/app.js'
+import { databaseEnv } from '../helpers/database.js'
 import { tempDir } from '../helpers/fixtures.js'
 import { runCli, startServer } from '../helpers/process.js'
 import { socketErrorProblem } from './support.js'
@@ -35,7 +36,7 @@ describe('a token whose org another process deleted (row 1)', () => {
       expect(listed.statusCode).toBe(200)
     }
 
-    const deleted = await runCli(['orgs', 'delete', 'gone'], { DATABASE_PATH: path, LOG_LEVEL: 'silent' })
+    const deleted = await runCli(['orgs', 'delete', 'gone'], { ...(await databaseEnv(path)), LOG_LEVEL: 'silent' })
     expect(deleted.code, deleted.stderr).toBe(0)
 
     const repo = await t.app.inject({
@@ -218,7 +219,7 @@ describe('GET /quota across processes (row 7)', () => {
     const { t, path } = await fileApp('quota-two', { config: { authCacheTtlMs: 600_000 } })
     const token = await issueToken(t.services, { orgSlug: 'acme', maxQuota: 100 })
     // Both keep their leases for the whole test, so the arithmetic below is exact whatever the machine's load.
-    const other = await startServer({ DATABASE_PATH: path, BOOTSTRAP: 'false', AUTH_CACHE_TTL_MS: '600000' })
+    const other = await startServer({ ...(await databaseEnv(path)), BOOTSTRAP: 'false', AUTH_CACHE_TTL_MS: '600000' })
     const viaA = (url: string) => t.app.inject({ method: 'GET', url, headers: t.auth(token) })
     const viaB = (url: string) => fetch(`${other.url}${url}`, { headers: t.auth(token) })
 

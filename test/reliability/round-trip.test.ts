@@ -6,6 +6,7 @@ import { testConfig } from '../../src/config.js'
 
 import { createServices } from '../../src/services/index.js'
 import { createTestApp, openTestDb, type TestApp } from '../helpers/app.js'
+import { databaseEnv } from '../helpers/database.js'
 import { useTempDir } from '../helpers/fixtures.js'
 
 /**
@@ -132,7 +133,9 @@ async function run(
   const nth = <T>(list: T[], i: unknown) => (list.length === 0 ? undefined : list[Number(i) % list.length])
   switch (op.kind) {
     case 'cli': {
-      await runCli(['node', 'cli', '--database', database, ...(op.args as string[])])
+      // The app's database: the file, or on PostgreSQL the schema standing for it.
+      const target = (await databaseEnv(database)).DATABASE_URL ?? database
+      await runCli(['node', 'cli', '--database', target, ...(op.args as string[])])
       process.exitCode = undefined
       return
     }
