@@ -168,5 +168,5 @@ CREATE INDEX "repos_org_name_idx" ON "repos" USING btree ("org_id",translate("na
 CREATE INDEX "tokens_org_idx" ON "tokens" USING btree ("org_id");--> statement-breakpoint
 CREATE INDEX "tokens_group_idx" ON "tokens" USING btree ("group_uuid");--> statement-breakpoint
 -- Hand-written (drizzle-kit has no storage parameters): the rows of data_versions are updated by every write;
--- with room left on their pages, each update prunes the dead versions of the last ones at once (short HOT chains).
+-- with room left on their pages, updates stay on the page (HOT) and prune the dead versions as they go.
 ALTER TABLE "data_versions" SET (fillfactor = 10);

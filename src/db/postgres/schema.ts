@@ -252,8 +252,8 @@ export const diffScans = pgTable(
  * sum of its SHARDS rows, each write bumping the row of its connection: concurrent writes in one org
  * do not queue on one row lock. Org 0 holds the epoch, bumped when everything changes at once (an
  * import or a reset). The migration sets `fillfactor = 10` (by hand: drizzle-kit writes no storage
- * parameters): with room left on its pages, each update prunes the dead versions behind it at once,
- * where a full page let chains of a hundred dead versions build up, walked by every bump.
+ * parameters): with room left on its pages, the updates of these hot rows stay on their page (HOT)
+ * and prune their dead versions as they go (bench/README.md measures it).
  */
 export const dataVersions = pgTable(
   'data_versions',
