@@ -1,4 +1,4 @@
-import { isForeignKeyViolation, isUnavailableError as isPgUnavailable } from './postgres/client.js'
+import { isForeignKeyViolation, isUnavailableError as isPgUnavailable } from './postgres/errors.js'
 import type { PostgresDatabase } from './postgres/index.js'
 import { isBusyError, isForeignKeyError as isSqliteForeignKeyError, openSqliteDatabase } from './sqlite/index.js'
 import type { Database } from './types.js'

@@ -200,5 +200,3 @@ export function createDiffScanRepository(ctx: PgContext): DiffScanRepository & {
     },
   }
 }
-
-export type PgDiffScanRepository = ReturnType<typeof createDiffScanRepository>

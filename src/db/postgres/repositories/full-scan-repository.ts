@@ -284,5 +284,3 @@ export function createFullScanRepository(ctx: PgContext): FullScanRepository & {
     },
   }
 }
-
-export type PgFullScanRepository = ReturnType<typeof createFullScanRepository>

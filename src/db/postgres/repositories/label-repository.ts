@@ -356,5 +356,3 @@ export function createLabelRepository(ctx: PgContext) {
   }
   return repository satisfies LabelRepository
 }
-
-export type PgLabelRepository = ReturnType<typeof createLabelRepository>

@@ -126,5 +126,3 @@ export function createOrgRepository(ctx: PgContext): OrgRepository & {
     },
   }
 }
-
-export type PgOrgRepository = ReturnType<typeof createOrgRepository>

@@ -85,5 +85,3 @@ export function createOrgSettingsRepository(ctx: PgContext): OrgSettingsReposito
     },
   }
 }
-
-export type PgOrgSettingsRepository = ReturnType<typeof createOrgSettingsRepository>

@@ -346,5 +346,3 @@ export function createRepoRepository(ctx: PgContext) {
   }
   return repository satisfies RepoRepository
 }
-
-export type PgRepoRepository = ReturnType<typeof createRepoRepository>

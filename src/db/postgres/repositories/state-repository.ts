@@ -12,8 +12,9 @@ import type {
   TokenState,
 } from '../../models.js'
 import type { ImportResult, StateRepository } from '../../types.js'
-import { isCheckViolation, type Queryable, row, transaction } from '../client.js'
+import { type Queryable, row, transaction } from '../client.js'
 import { transactionContext } from '../context.js'
+import { exhaustedIdTable, sqlState } from '../errors.js'
 import { createPgParts, type PgParts } from '../parts.js'
 
 // The PostgreSQL twin of ../../sqlite/repositories/state-repository.ts: the same imports, exports
@@ -27,22 +28,9 @@ type IdTable = 'orgs' | 'tokens' | 'repos' | 'labels' | 'full_scans'
 const everyIdTable: IdTable[] = ['orgs', 'tokens', 'repos', 'labels', 'full_scans']
 const dataIdTables: IdTable[] = ['repos', 'labels', 'full_scans']
 
-function sqlState(error: unknown): string {
-  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : ''
-}
-
 /** Any refusal of a row by a constraint (unique, foreign key, check, not null): SQLite's SQLITE_CONSTRAINT_*. */
 function isConstraintViolation(error: unknown): boolean {
-  return sqlState(error).startsWith('23')
-}
-
-/** The table whose `<table>_id_max` CHECK refused a generated id (no ids left), if that is the error. */
-function exhaustedTable(error: unknown): string | undefined {
-  if (!isCheckViolation(error) || typeof error !== 'object' || error === null || !('constraint' in error)) {
-    return undefined
-  }
-  const constraint = String(error.constraint)
-  return constraint.endsWith('_id_max') ? constraint.slice(0, -'_id_max'.length) : undefined
+  return sqlState(error)?.startsWith('23') ?? false
 }
 
 /**
@@ -67,7 +55,7 @@ async function attempt<T>(
       throw error
     }
     if (error instanceof IdsExhaustedError) throw new ImportConflict(`${what}: ${error.message}`)
-    const table = exhaustedTable(error)
+    const table = exhaustedIdTable(error)
     if (table !== undefined) throw new ImportConflict(`${what}: ${new IdsExhaustedError(table).message}`)
     if (isConstraintViolation(error)) result = undefined
     else throw error
@@ -394,5 +382,3 @@ export function createStateRepository(pool: pg.Pool): StateRepository {
     },
   }
 }
-
-export type PgStateRepository = ReturnType<typeof createStateRepository>

@@ -362,5 +362,3 @@ export function createTokenRepository(ctx: PgContext): TokenRepository & {
     },
   }
 }
-
-export type PgTokenRepository = ReturnType<typeof createTokenRepository>

@@ -320,5 +320,3 @@ export function createStateRepository(db: Db, parts: StateParts, versions?: Data
     },
   }
 }
-
-export type SqliteStateRepository = ReturnType<typeof createStateRepository>
